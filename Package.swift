@@ -1,0 +1,78 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Service Vault Timers: a multi-timer service spoken to over gRPC.
+///
+/// Each C library sits behind one system-library target and is imported by one
+/// Swift module only: `Codec` (protobuf-c), `Storage` (libpq), `LiveState`
+/// (hiredis), and the transport modules (nghttp2, OpenSSL).
+let package = Package(
+    name: "ServiceVaultTimers",
+    products: [
+        .library(name: "Codec", targets: ["Codec"]),
+    ],
+    targets: [
+        // MARK: C libraries, one shim each.
+        .systemLibrary(
+            name: "CNGHTTP2",
+            pkgConfig: "libnghttp2",
+            providers: [.apt(["libnghttp2-dev"])]
+        ),
+        .systemLibrary(
+            name: "CProtobufC",
+            pkgConfig: "libprotobuf-c",
+            providers: [.apt(["libprotobuf-c-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+
+        // MARK: Generated C (protoc-c output, `make proto`).
+        .target(
+            name: "TimerProtoC",
+            dependencies: ["CProtobufC"]
+        ),
+
+        // MARK: Swift modules.
+        .target(
+            name: "Codec",
+            dependencies: ["CProtobufC", "TimerProtoC"]
+        ),
+        .target(
+            name: "Storage",
+            dependencies: ["CLibPQ"]
+        ),
+        .target(
+            name: "LiveState",
+            dependencies: ["CHiredis"]
+        ),
+
+        // MARK: Tests.
+        .testTarget(
+            name: "CodecTests",
+            dependencies: ["Codec", "CProtobufC", "TimerProtoC"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "StorageTests",
+            dependencies: ["Storage"]
+        ),
+        .testTarget(
+            name: "LiveStateTests",
+            dependencies: ["LiveState"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
