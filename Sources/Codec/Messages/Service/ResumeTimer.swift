@@ -1,0 +1,92 @@
+import TimerProtoC
+
+/// Request for ResumeTimer.
+public struct ResumeTimerRequest: ProtoMessage {
+    /// The fully qualified protobuf name.
+    public static let protoMessageName = "servicevault.timer.v1.ResumeTimerRequest"
+
+    /// The timer.
+    public var id: Int64 = 0
+    /// Optimistic concurrency, as in PauseTimerRequest.
+    public var expectedSyncVersion: Int64?
+    /// The device making the call.
+    public var deviceID = ""
+    /// Fields not known to this version, written back on encode.
+    public var unknownFields = UnknownFields()
+
+    /// A message with every field at its default.
+    public init() {}
+
+    /// Decodes from the protobuf wire format.
+    public init(serializedBytes bytes: some Collection<UInt8>) throws(CodecError) {
+        self = try Self.unpack(Self.self, from: bytes)
+    }
+
+    /// Encodes in the protobuf wire format.
+    public func serializedBytes() throws(CodecError) -> [UInt8] { try Self.pack(self) }
+}
+
+extension ResumeTimerRequest: CMessage {
+    typealias CStruct = Servicevault__Timer__V1__ResumeTimerRequest
+
+    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__resume_timer_request__init($0) }
+
+    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+        c.pointee.id = id
+        if let expectedSyncVersion {
+            c.pointee._expected_sync_version_case = SERVICEVAULT__TIMER__V1__RESUME_TIMER_REQUEST___EXPECTED_SYNC_VERSION_EXPECTED_SYNC_VERSION
+            c.pointee.expected_sync_version = expectedSyncVersion
+        }
+        if !deviceID.isEmpty { c.pointee.device_id = try arena.cString(deviceID, path: "servicevault.timer.v1.ResumeTimerRequest.device_id") }
+        arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
+    }
+
+    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+        id = c.pointee.id
+        expectedSyncVersion = c.pointee._expected_sync_version_case == SERVICEVAULT__TIMER__V1__RESUME_TIMER_REQUEST___EXPECTED_SYNC_VERSION_EXPECTED_SYNC_VERSION ? c.pointee.expected_sync_version : nil
+        deviceID = try CRead.string(c.pointee.device_id, "servicevault.timer.v1.ResumeTimerRequest.device_id")
+        unknownFields = CRead.unknownFields(c.pointee.base)
+    }
+}
+
+/// Response of ResumeTimer.
+public struct ResumeTimerResponse: ProtoMessage {
+    /// The fully qualified protobuf name.
+    public static let protoMessageName = "servicevault.timer.v1.ResumeTimerResponse"
+
+    /// The timer after the call.
+    public var timer: VaultTimer?
+    /// The caller's figures after the call.
+    public var meta: Meta?
+    /// Fields not known to this version, written back on encode.
+    public var unknownFields = UnknownFields()
+
+    /// A message with every field at its default.
+    public init() {}
+
+    /// Decodes from the protobuf wire format.
+    public init(serializedBytes bytes: some Collection<UInt8>) throws(CodecError) {
+        self = try Self.unpack(Self.self, from: bytes)
+    }
+
+    /// Encodes in the protobuf wire format.
+    public func serializedBytes() throws(CodecError) -> [UInt8] { try Self.pack(self) }
+}
+
+extension ResumeTimerResponse: CMessage {
+    typealias CStruct = Servicevault__Timer__V1__ResumeTimerResponse
+
+    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__resume_timer_response__init($0) }
+
+    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+        c.pointee.timer = try arena.message(timer)
+        c.pointee.meta = try arena.message(meta)
+        arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
+    }
+
+    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+        timer = try CRead.message(c.pointee.timer)
+        meta = try CRead.message(c.pointee.meta)
+        unknownFields = CRead.unknownFields(c.pointee.base)
+    }
+}

@@ -1,0 +1,133 @@
+import CProtobufC
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Memory for one encode: the C structs, strings and arrays handed to
+/// protobuf-c live here and are all released together when the arena ends.
+///
+/// A bump allocator over a few large blocks, so building a message tree costs
+/// a handful of `malloc` calls instead of one per string and sub-message.
+/// Nothing allocated here outlives the `pack` call that uses it.
+struct Arena: ~Copyable {
+    private var blocks: [UnsafeMutableRawPointer] = []
+    private var cursor: UnsafeMutableRawPointer?
+    private var remaining = 0
+    private var nextBlockSize = 2048
+
+    init() {}
+
+    deinit {
+        for block in blocks { block.deallocate() }
+    }
+
+    /// Uninitialised, 16-byte aligned memory valid until the arena ends.
+    mutating func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
+        let size = max(16, (byteCount + 15) & ~15)
+        if size > remaining {
+            let blockSize = max(size, nextBlockSize)
+            let block = UnsafeMutableRawPointer.allocate(byteCount: blockSize, alignment: 16)
+            blocks.append(block)
+            cursor = block
+            remaining = blockSize
+            nextBlockSize = min(nextBlockSize * 2, 1 << 20)
+        }
+        let result = cursor!
+        cursor = result + size
+        remaining -= size
+        return result
+    }
+
+    /// A C struct of message type `M`, initialised by protobuf-c to its defaults.
+    mutating func newMessage<M: CMessage>(_: M.Type) -> UnsafeMutablePointer<M.CStruct> {
+        let descriptor = M.cDescriptor
+        let raw = allocate(byteCount: descriptor.pointee.sizeof_message)
+        descriptor.pointee.message_init(raw.assumingMemoryBound(to: ProtobufCMessage.self))
+        return raw.bindMemory(to: M.CStruct.self, capacity: 1)
+    }
+
+    /// A NUL-terminated copy of `string`.
+    ///
+    /// - Throws: `unrepresentableString` when `string` contains U+0000, which a
+    ///   C string cannot hold.
+    mutating func cString(_ string: String, path: @autoclosure () -> String) throws(CodecError) -> UnsafeMutablePointer<CChar> {
+        var string = string
+        let count = string.utf8.count
+        let raw = allocate(byteCount: count + 1)
+        let hasNUL: Bool = string.withUTF8 { utf8 in
+            guard let base = utf8.baseAddress else { return false }
+            raw.copyMemory(from: base, byteCount: count)
+            return memchr(base, 0, count) != nil
+        }
+        if hasNUL {
+            throw CodecError(code: .unrepresentableString, path: path(),
+                             reason: "string contains U+0000, which cannot be encoded")
+        }
+        raw.storeBytes(of: 0, toByteOffset: count, as: UInt8.self)
+        return raw.assumingMemoryBound(to: CChar.self)
+    }
+
+    /// The C form of an optional sub-message: NULL when absent.
+    mutating func message<M: CMessage>(_ value: M?) throws(CodecError) -> UnsafeMutablePointer<M.CStruct>? {
+        guard let value else { return nil }
+        let c = newMessage(M.self)
+        try value.write(to: c, arena: &self)
+        return c
+    }
+
+    /// The C form of a repeated message field: a count and an array of pointers.
+    mutating func messages<M: CMessage>(_ values: [M]) throws(CodecError) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<M.CStruct>?>?) {
+        if values.isEmpty { return (0, nil) }
+        let array = allocate(byteCount: values.count * MemoryLayout<UnsafeMutableRawPointer>.stride)
+            .bindMemory(to: UnsafeMutablePointer<M.CStruct>?.self, capacity: values.count)
+        for (i, value) in values.enumerated() {
+            let c = newMessage(M.self)
+            try value.write(to: c, arena: &self)
+            (array + i).initialize(to: c)
+        }
+        return (values.count, array)
+    }
+
+    /// The C form of a repeated scalar field: a count and a copied array.
+    mutating func scalars<T: BitwiseCopyable>(_ values: [T]) -> (Int, UnsafeMutablePointer<T>?) {
+        if values.isEmpty { return (0, nil) }
+        let array = allocate(byteCount: values.count * MemoryLayout<T>.stride)
+            .bindMemory(to: T.self, capacity: values.count)
+        values.withUnsafeBufferPointer { array.initialize(from: $0.baseAddress!, count: values.count) }
+        return (values.count, array)
+    }
+
+    /// The C form of a repeated enum field.
+    mutating func enums<E: ProtoEnum, C: RawRepresentable>(_ values: [E], as _: C.Type) -> (Int, UnsafeMutablePointer<C>?) where C.RawValue == UInt32 {
+        if values.isEmpty { return (0, nil) }
+        let array = allocate(byteCount: values.count * MemoryLayout<C>.stride)
+            .bindMemory(to: C.self, capacity: values.count)
+        for (i, value) in values.enumerated() {
+            (array + i).initialize(to: C(rawValue: UInt32(bitPattern: value.rawValue))!)
+        }
+        return (values.count, array)
+    }
+
+    /// Copies unknown fields into the C message's base so protobuf-c writes them back.
+    mutating func writeUnknownFields(_ unknown: UnknownFields, into base: inout ProtobufCMessage) {
+        if unknown.isEmpty { return }
+        let count = unknown.fields.count
+        let array = allocate(byteCount: count * MemoryLayout<ProtobufCMessageUnknownField>.stride)
+            .bindMemory(to: ProtobufCMessageUnknownField.self, capacity: count)
+        for (i, field) in unknown.fields.enumerated() {
+            let data = allocate(byteCount: field.payload.count)
+            field.payload.withUnsafeBytes { bytes in
+                if let source = bytes.baseAddress { data.copyMemory(from: source, byteCount: bytes.count) }
+            }
+            (array + i).initialize(to: ProtobufCMessageUnknownField(
+                tag: field.number,
+                wire_type: ProtobufCWireType(rawValue: UInt32(field.wireType)),
+                len: field.payload.count,
+                data: data.assumingMemoryBound(to: UInt8.self)))
+        }
+        base.n_unknown_fields = UInt32(count)
+        base.unknown_fields = array
+    }
+}

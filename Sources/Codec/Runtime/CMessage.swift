@@ -1,0 +1,89 @@
+import CProtobufC
+
+/// The bridge between a Swift message value and its protobuf-c struct.
+///
+/// Each message type states its C struct and descriptor, how to fill a C struct
+/// from the Swift value (allocating in an ``Arena``), and how to read the Swift
+/// value back from a C struct that protobuf-c unpacked. The generic
+/// ``pack(_:)`` and ``unpack(_:from:)`` do the rest.
+protocol CMessage: ProtoMessage {
+    /// The protobuf-c struct generated for this message.
+    associatedtype CStruct
+
+    /// The protobuf-c descriptor of `CStruct`, a pointer to the generated global.
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { get }
+
+    /// Fills `c`, which protobuf-c initialised to the defaults, from `self`.
+    /// Everything `c` points to afterwards is allocated in `arena`.
+    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError)
+
+    /// Reads a value from a struct protobuf-c unpacked. Copies everything it
+    /// keeps: `c` is freed right after.
+    init(reading c: UnsafePointer<CStruct>) throws(CodecError)
+}
+
+/// Finds the address of a generated descriptor through a struct initialised by
+/// the generated `*__init` function (C globals have no stable address in Swift
+/// otherwise). Called once per message type.
+func descriptor<C>(initialising _: C.Type, with initialise: (UnsafeMutablePointer<C>) -> Void) -> UnsafePointer<ProtobufCMessageDescriptor> {
+    let c = UnsafeMutablePointer<C>.allocate(capacity: 1)
+    defer { c.deallocate() }
+    initialise(c)
+    return UnsafeRawPointer(c).assumingMemoryBound(to: ProtobufCMessage.self).pointee.descriptor
+}
+
+extension CMessage {
+    /// The protobuf-c base of a message struct.
+    @inline(__always)
+    static func base(_ c: UnsafePointer<CStruct>) -> UnsafePointer<ProtobufCMessage> {
+        UnsafeRawPointer(c).assumingMemoryBound(to: ProtobufCMessage.self)
+    }
+
+    /// Encodes through `protobuf_c_message_pack`.
+    static func pack(_ value: Self) throws(CodecError) -> [UInt8] {
+        var arena = Arena()
+        let c = arena.newMessage(Self.self)
+        try value.write(to: c, arena: &arena)
+        let message = base(c)
+        let size = protobuf_c_message_get_packed_size(message)
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            count = size == 0 ? 0 : protobuf_c_message_pack(message, buffer.baseAddress)
+        }
+    }
+
+    /// Decodes through `protobuf_c_message_unpack`; the unpacked tree is always
+    /// freed with `protobuf_c_message_free_unpacked` before returning.
+    static func unpack(_: Self.Type, from bytes: some Collection<UInt8>) throws(CodecError) -> Self {
+        let result: Result<Self, CodecError>
+        if let contiguous = bytes.withContiguousStorageIfAvailable({ unpack(UnsafeRawBufferPointer($0)) }) {
+            result = contiguous
+        } else {
+            result = Array(bytes).withUnsafeBytes { unpack($0) }
+        }
+        return try result.get()
+    }
+
+    private static func unpack(_ bytes: UnsafeRawBufferPointer) -> Result<Self, CodecError> {
+        guard bytes.count <= Int(Int32.max) else {
+            return .failure(CodecError(code: .tooLarge, path: protoMessageName,
+                                       reason: "\(bytes.count) bytes is more than a protobuf message can hold"))
+        }
+        // protobuf-c reads nothing for an empty buffer, but wants a valid pointer.
+        var empty: UInt8 = 0
+        let unpacked: UnsafeMutablePointer<ProtobufCMessage>? = withUnsafePointer(to: &empty) { emptyPointer in
+            let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? emptyPointer
+            return protobuf_c_message_unpack(cDescriptor, nil, bytes.count, data)
+        }
+        guard let unpacked else {
+            return .failure(CodecError(code: .malformed, path: protoMessageName,
+                                       reason: WireDiagnosis.explain(bytes, descriptor: cDescriptor)))
+        }
+        defer { protobuf_c_message_free_unpacked(unpacked, nil) }
+        do {
+            let typed = UnsafeRawPointer(unpacked).assumingMemoryBound(to: CStruct.self)
+            return .success(try Self(reading: typed))
+        } catch {
+            return .failure(error)
+        }
+    }
+}
