@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(
             name: "CodecTests",
             dependencies: ["Codec", "CProtobufC", "TimerProtoC"],
-            resources: [.copy("Fixtures")]
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "StorageTests",

@@ -7,8 +7,8 @@ public struct UnknownFields: Sendable, Hashable {
         public var number: UInt32
         /// The wire type (0 varint, 1 fixed64, 2 length-delimited, 5 fixed32).
         public var wireType: UInt8
-        /// The field's payload without its tag (for length-delimited fields,
-        /// without the length prefix).
+        /// The field's bytes after its tag, exactly as on the wire (for
+        /// length-delimited fields this includes the length prefix).
         public var payload: [UInt8]
 
         /// Creates a field.
