@@ -57,6 +57,12 @@ enum WireDiagnosis {
                 if number > 536_870_911 { return "field number \(number) at byte \(tagOffset) is out of range" }
                 let field = descriptor.flatMap { protobuf_c_message_descriptor_get_field($0, UInt32(number)) }
                 let name = field.flatMap { $0.pointee.name.map { String(cString: $0) } } ?? "#\(number)"
+                if wireType == 3 || wireType == 4 {
+                    return "field \(name) at byte \(tagOffset) uses the group wire type \(wireType), which is not supported"
+                }
+                if wireType > 5 {
+                    return "field \(name) at byte \(tagOffset) has invalid wire type \(wireType)"
+                }
                 if let field, let expected = Self.wireTypes(field.pointee), !expected.contains(wireType) {
                     return "field \(name) (number \(number)) at byte \(tagOffset) has wire type \(wireType), expected \(expected.map(String.init).joined(separator: " or "))"
                 }
@@ -87,10 +93,8 @@ enum WireDiagnosis {
                         }
                     }
                     offset = fieldEnd
-                case 3, 4:
-                    return "field \(name) at byte \(tagOffset) uses the group wire type \(wireType), which is not supported"
                 default:
-                    return "field \(name) at byte \(tagOffset) has invalid wire type \(wireType)"
+                    preconditionFailure("wire types 3, 4, 6 and 7 are refused above")
                 }
             }
             return nil

@@ -1,0 +1,44 @@
+/// The one error type of the `LiveState` module.
+///
+/// A Redis error reply (`-ERR …`) is not an error here: it is a reply,
+/// `RedisReply.error`, and the connection stays usable. This type covers
+/// what prevents a reply from arriving at all.
+package struct LiveStateError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure this is.
+    package enum Code: Sendable, Hashable {
+        /// The Redis URL could not be parsed; retrying will not help.
+        case invalidURL
+        /// An argument cannot be used (an empty command, a port out of range,
+        /// a NUL byte in a host name).
+        case invalidArgument
+        /// No connection could be established, or its setup (AUTH, SELECT)
+        /// was refused.
+        case connectionFailed
+        /// The server closed the connection.
+        case connectionClosed
+        /// Reading or writing the socket failed or timed out.
+        case ioFailed
+        /// The server sent something that is not valid RESP.
+        case protocolError
+        /// hiredis ran out of memory.
+        case outOfMemory
+        /// An earlier failure left the connection unusable; open a new one.
+        case connectionUnusable
+    }
+
+    /// What kind of failure this is.
+    package var code: Code
+    /// A one-line description, for logs.
+    package var message: String
+
+    /// Creates an error.
+    package init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// The code and message on one line.
+    package var description: String {
+        "LiveStateError.\(code): \(message)"
+    }
+}
