@@ -59,6 +59,13 @@ let package = Package(
             dependencies: ["CHiredis"]
         ),
 
+        // MARK: Fuzzing (`make fuzz`); an ordinary build makes the input replayer.
+        .executableTarget(
+            name: "CodecFuzzer",
+            dependencies: ["Codec"],
+            path: "FuzzTesting/Sources/CodecFuzzer"
+        ),
+
         // MARK: Tests.
         .testTarget(
             name: "CodecTests",

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Codec
 
@@ -138,5 +139,35 @@ struct MalformedInputTests {
             }
         }
         #expect(refused > 0)
+    }
+}
+
+/// Inputs the fuzzer found, each kept as a named regression test.
+@Suite("Regressions")
+struct CodecRegressionTests {
+    /// protobuf-c accepts a tag whose varint is an overlong zero (`80 00`) and
+    /// keeps it as an unknown field number 0; re-encoded as `00` it no longer
+    /// decodes. Field number 0 is invalid, so the codec refuses it on decode.
+    @Test("field number 0 hidden in an overlong tag is refused")
+    func overlongZeroTag() {
+        #expect(throws: CodecError(code: .malformed, path: "google.protobuf.Duration",
+                                   reason: "field number 0 (in an overlong tag)")) {
+            _ = try ProtoDuration(serializedBytes: [0x80, 0x00, 0x04])
+        }
+    }
+}
+
+/// Replays every input under `FuzzTesting/FailCases/` through the fuzzer's check.
+@Suite("Fuzzer fail cases")
+struct FailCasesTests {
+    @Test("every kept crash input now passes")
+    func replay() throws {
+        let folder = repositoryRoot.appendingPathComponent("FuzzTesting/FailCases")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { !$0.hasPrefix(".") && $0 != "README.md" }
+        #expect(!files.isEmpty)
+        for file in files {
+            let bytes = [UInt8](try Data(contentsOf: folder.appendingPathComponent(file)))
+            #expect(RoundTripCheck.check(bytes) == nil, "\(file)")
+        }
     }
 }

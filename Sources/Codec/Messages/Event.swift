@@ -160,7 +160,7 @@ extension TimerEvent: CMessage {
         occurredAt = try CRead.message(c.pointee.occurred_at)
         syncVersion = c.pointee.sync_version
         cause = .init(c: c.pointee.cause)
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 

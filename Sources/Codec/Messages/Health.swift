@@ -67,7 +67,7 @@ extension GetSystemHealthRequest: CMessage {
     }
 
     init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
@@ -134,7 +134,7 @@ extension GetSystemHealthResponse: CMessage {
         averageResponseTime = try CRead.message(c.pointee.average_response_time)
         databaseConnectivity = .init(c: c.pointee.database_connectivity)
         checkedAt = try CRead.message(c.pointee.checked_at)
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 

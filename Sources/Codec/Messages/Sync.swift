@@ -188,7 +188,7 @@ extension DeviceTransition: CMessage {
     init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         action = .init(c: c.pointee.action)
         at = try CRead.message(c.pointee.at)
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
@@ -277,7 +277,7 @@ extension DeviceTimer: CMessage {
         lastUpdated = try CRead.message(c.pointee.last_updated)
         syncVersion = c.pointee.sync_version
         transitions = try CRead.messages(c.pointee.n_transitions, c.pointee.transitions)
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
@@ -343,7 +343,7 @@ extension Conflict: CMessage {
         resolution = .init(c: c.pointee.resolution)
         localSyncVersion = c.pointee.local_sync_version
         serverSyncVersion = c.pointee.server_sync_version
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
@@ -398,7 +398,7 @@ extension SyncResult: CMessage {
         resolution = .init(c: c.pointee.resolution)
         timer = try CRead.message(c.pointee.timer)
         status = try CRead.message(c.pointee.status)
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 

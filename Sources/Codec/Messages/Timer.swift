@@ -89,7 +89,7 @@ extension Money: CMessage {
         currencyCode = try CRead.string(c.pointee.currency_code, "servicevault.timer.v1.Money.currency_code")
         amountMinor = c.pointee.amount_minor
         minorUnitDigits = c.pointee.minor_unit_digits
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
@@ -219,7 +219,7 @@ extension VaultTimer: CMessage {
         clientRef = try CRead.string(c.pointee.client_ref, "servicevault.timer.v1.Timer.client_ref")
         createdAt = try CRead.message(c.pointee.created_at)
         deletedAt = try CRead.message(c.pointee.deleted_at)
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
@@ -280,7 +280,7 @@ extension Meta: CMessage {
         totalActiveDuration = c.pointee.total_active_duration
         totalActiveValue = try CRead.messages(c.pointee.n_total_active_value, c.pointee.total_active_value)
         syncTimestamp = try CRead.message(c.pointee.sync_timestamp)
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
@@ -338,7 +338,7 @@ extension TimerSession: CMessage {
         endedAt = try CRead.message(c.pointee.ended_at)
         duration = c.pointee.duration
         deviceID = try CRead.string(c.pointee.device_id, "servicevault.timer.v1.TimerSession.device_id")
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
@@ -383,7 +383,7 @@ extension ItemStatus: CMessage {
     init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         code = c.pointee.code
         message = try CRead.string(c.pointee.message, "servicevault.timer.v1.ItemStatus.message")
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 

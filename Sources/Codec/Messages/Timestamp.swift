@@ -58,7 +58,7 @@ extension Timestamp: CMessage {
     init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         seconds = c.pointee.seconds
         nanos = c.pointee.nanos
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
@@ -132,6 +132,6 @@ extension ProtoDuration: CMessage {
     init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         seconds = c.pointee.seconds
         nanos = c.pointee.nanos
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }

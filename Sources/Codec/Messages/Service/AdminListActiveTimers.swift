@@ -46,7 +46,7 @@ extension AdminListActiveTimersRequest: CMessage {
         accountID = c.pointee._account_id_case == SERVICEVAULT__TIMER__V1__ADMIN_LIST_ACTIVE_TIMERS_REQUEST___ACCOUNT_ID_ACCOUNT_ID ? c.pointee.account_id : nil
         pageSize = c.pointee.page_size
         pageToken = try CRead.string(c.pointee.page_token, "servicevault.timer.v1.AdminListActiveTimersRequest.page_token")
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
@@ -92,6 +92,6 @@ extension AdminListActiveTimersResponse: CMessage {
         timers = try CRead.messages(c.pointee.n_timers, c.pointee.timers)
         meta = try CRead.message(c.pointee.meta)
         nextPageToken = try CRead.string(c.pointee.next_page_token, "servicevault.timer.v1.AdminListActiveTimersResponse.next_page_token")
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }

@@ -38,7 +38,7 @@ extension AdminPauseTimerRequest: CMessage {
     init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         id = c.pointee.id
         reason = try CRead.string(c.pointee.reason, "servicevault.timer.v1.AdminPauseTimerRequest.reason")
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
@@ -76,6 +76,6 @@ extension AdminPauseTimerResponse: CMessage {
 
     init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         timer = try CRead.message(c.pointee.timer)
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }

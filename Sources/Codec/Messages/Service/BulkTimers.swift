@@ -86,7 +86,7 @@ extension BulkTimersRequest: CMessage {
         ids = CRead.scalars(c.pointee.n_ids, c.pointee.ids)
         allActive = c.pointee.all_active != 0
         deviceID = try CRead.string(c.pointee.device_id, "servicevault.timer.v1.BulkTimersRequest.device_id")
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
@@ -132,7 +132,7 @@ extension BulkResult: CMessage {
         id = c.pointee.id
         status = try CRead.message(c.pointee.status)
         timer = try CRead.message(c.pointee.timer)
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
@@ -175,6 +175,6 @@ extension BulkTimersResponse: CMessage {
     init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         results = try CRead.messages(c.pointee.n_results, c.pointee.results)
         meta = try CRead.message(c.pointee.meta)
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }

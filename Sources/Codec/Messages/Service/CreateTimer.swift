@@ -68,7 +68,7 @@ extension CreateTimerRequest: CMessage {
         clientRef = try CRead.string(c.pointee.client_ref, "servicevault.timer.v1.CreateTimerRequest.client_ref")
         deviceID = try CRead.string(c.pointee.device_id, "servicevault.timer.v1.CreateTimerRequest.device_id")
         start = c.pointee._start_case == SERVICEVAULT__TIMER__V1__CREATE_TIMER_REQUEST___START_START ? c.pointee.start != 0 : nil
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
@@ -115,6 +115,6 @@ extension CreateTimerResponse: CMessage {
         timer = try CRead.message(c.pointee.timer)
         meta = try CRead.message(c.pointee.meta)
         created = c.pointee.created != 0
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }

@@ -37,7 +37,7 @@ extension GetActiveTimersRequest: CMessage {
 
     init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         accountID = c.pointee._account_id_case == SERVICEVAULT__TIMER__V1__GET_ACTIVE_TIMERS_REQUEST___ACCOUNT_ID_ACCOUNT_ID ? c.pointee.account_id : nil
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
@@ -79,6 +79,6 @@ extension GetActiveTimersResponse: CMessage {
     init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         timers = try CRead.messages(c.pointee.n_timers, c.pointee.timers)
         meta = try CRead.message(c.pointee.meta)
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }

@@ -34,7 +34,7 @@ extension GetTimerRequest: CMessage {
 
     init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         id = c.pointee.id
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
@@ -76,6 +76,6 @@ extension GetTimerResponse: CMessage {
     init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         timer = try CRead.message(c.pointee.timer)
         meta = try CRead.message(c.pointee.meta)
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }

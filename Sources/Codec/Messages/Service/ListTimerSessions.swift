@@ -42,7 +42,7 @@ extension ListTimerSessionsRequest: CMessage {
         id = c.pointee.id
         pageSize = c.pointee.page_size
         pageToken = try CRead.string(c.pointee.page_token, "servicevault.timer.v1.ListTimerSessionsRequest.page_token")
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
@@ -84,6 +84,6 @@ extension ListTimerSessionsResponse: CMessage {
     init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         sessions = try CRead.messages(c.pointee.n_sessions, c.pointee.sessions)
         nextPageToken = try CRead.string(c.pointee.next_page_token, "servicevault.timer.v1.ListTimerSessionsResponse.next_page_token")
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }

@@ -65,7 +65,7 @@ extension ListTimersRequest: CMessage {
         projectID = c.pointee._project_id_case == SERVICEVAULT__TIMER__V1__LIST_TIMERS_REQUEST___PROJECT_ID_PROJECT_ID ? c.pointee.project_id : nil
         createdAfter = try CRead.message(c.pointee.created_after)
         createdBefore = try CRead.message(c.pointee.created_before)
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
@@ -111,6 +111,6 @@ extension ListTimersResponse: CMessage {
         timers = try CRead.messages(c.pointee.n_timers, c.pointee.timers)
         meta = try CRead.message(c.pointee.meta)
         nextPageToken = try CRead.string(c.pointee.next_page_token, "servicevault.timer.v1.ListTimersResponse.next_page_token")
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }

@@ -45,7 +45,7 @@ extension ResumeTimerRequest: CMessage {
         id = c.pointee.id
         expectedSyncVersion = c.pointee._expected_sync_version_case == SERVICEVAULT__TIMER__V1__RESUME_TIMER_REQUEST___EXPECTED_SYNC_VERSION_EXPECTED_SYNC_VERSION ? c.pointee.expected_sync_version : nil
         deviceID = try CRead.string(c.pointee.device_id, "servicevault.timer.v1.ResumeTimerRequest.device_id")
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
@@ -87,6 +87,6 @@ extension ResumeTimerResponse: CMessage {
     init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         timer = try CRead.message(c.pointee.timer)
         meta = try CRead.message(c.pointee.meta)
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }

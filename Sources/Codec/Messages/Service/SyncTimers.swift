@@ -48,7 +48,7 @@ extension SyncTimersRequest: CMessage {
         timers = try CRead.messages(c.pointee.n_timers, c.pointee.timers)
         deviceTime = try CRead.message(c.pointee.device_time)
         lastSync = try CRead.message(c.pointee.last_sync)
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
@@ -104,6 +104,6 @@ extension SyncTimersResponse: CMessage {
         serverTimers = try CRead.messages(c.pointee.n_server_timers, c.pointee.server_timers)
         meta = try CRead.message(c.pointee.meta)
         clockSkewSeconds = c.pointee.clock_skew_seconds
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }

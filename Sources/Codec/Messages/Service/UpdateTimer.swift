@@ -67,7 +67,7 @@ extension UpdateTimerRequest: CMessage {
         billingRateID = c.pointee._billing_rate_id_case == SERVICEVAULT__TIMER__V1__UPDATE_TIMER_REQUEST___BILLING_RATE_ID_BILLING_RATE_ID ? c.pointee.billing_rate_id : nil
         expectedSyncVersion = c.pointee._expected_sync_version_case == SERVICEVAULT__TIMER__V1__UPDATE_TIMER_REQUEST___EXPECTED_SYNC_VERSION_EXPECTED_SYNC_VERSION ? c.pointee.expected_sync_version : nil
         deviceID = try CRead.string(c.pointee.device_id, "servicevault.timer.v1.UpdateTimerRequest.device_id")
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
@@ -109,6 +109,6 @@ extension UpdateTimerResponse: CMessage {
     init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         timer = try CRead.message(c.pointee.timer)
         meta = try CRead.message(c.pointee.meta)
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }

@@ -40,6 +40,6 @@ extension WatchTimersRequest: CMessage {
     init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         lastEventID = try CRead.string(c.pointee.last_event_id, "servicevault.timer.v1.WatchTimersRequest.last_event_id")
         heartbeatIntervalSeconds = c.pointee.heartbeat_interval_seconds
-        unknownFields = CRead.unknownFields(c.pointee.base)
+        unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }

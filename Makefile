@@ -1,0 +1,46 @@
+# Service Vault Timers. The README's two commands are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+SWIFT_BUILD_FLAGS ?=
+
+.PHONY: help bootstrap build test proto fuzz bench services-up services-down run clean
+
+help:
+	@echo "make test   install what is missing, build, start PostgreSQL and Redis under .run/, run every test"
+	@echo "make run    (arrives with the server: see README)"
+	@echo "make proto  regenerate Sources/TimerProtoC from proto/"
+	@echo "make fuzz   run the codec fuzzer for FUZZ_SECONDS (default 60)"
+	@echo "make bench  codec micro-benchmark: Swift codec against plain protobuf-c"
+	@echo "make clean  stop the services and remove build output and .run/"
+
+bootstrap:
+	@scripts/bootstrap
+
+build: bootstrap
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+
+services-up: bootstrap
+	@scripts/services up
+
+services-down:
+	@scripts/services down
+
+test: build services-up
+	@eval "$$(scripts/services env)" && swift test --skip-build $(SWIFT_BUILD_FLAGS)
+
+proto: bootstrap
+	scripts/gen-proto
+
+fuzz: bootstrap
+	scripts/fuzz
+
+bench: bootstrap
+	scripts/bench-codec
+
+run:
+	@echo "timerd, the server, is not built yet: 'make run' arrives with it."
+	@echo "What works today: 'make test' (codec, PostgreSQL and Redis bindings)."
+	@exit 1
+
+clean: services-down
+	rm -rf .build .build-fuzz .run FuzzTesting/crashes Benchmarks/.build
