@@ -266,7 +266,7 @@ static long positive(const char *text) {
 
 int main(int argc, char **argv) {
   const char *usage = "usage: codec_bench [--iterations N] [--rounds R]\n";
-  long iterations = 10000;
+  long iterations = 5000;
   int rounds = 7;
   for (int i = 1; i < argc; i += 2) {
     long value = i + 1 < argc ? positive(argv[i + 1]) : 0;

@@ -23,7 +23,7 @@ func fail(_ message: String, status: Int32 = 1) -> Never {
 }
 
 let usage = "usage: CodecBench [--iterations N] [--rounds R]"
-var iterations = 10_000
+var iterations = 5_000
 var rounds = 7
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
@@ -64,7 +64,7 @@ func bench<M: ProtoMessage>(_ name: String, _ message: M, iterations: Int, measu
 }
 
 func formatted(_ nanoseconds: Double) -> String {
-    String(Double((nanoseconds * 10).rounded()) / 10)
+    String((nanoseconds * 10).rounded() / 10)
 }
 
 let listIterations = max(1, iterations / 100)
