@@ -26,6 +26,7 @@ services-down:
 	@scripts/services down
 
 test: build services-up
+	@eval "$$(scripts/services env)" && scripts/leak-check
 	@eval "$$(scripts/services env)" && swift test --skip-build $(SWIFT_BUILD_FLAGS)
 
 proto: bootstrap
@@ -43,4 +44,4 @@ run:
 	@exit 1
 
 clean: services-down
-	rm -rf .build .build-fuzz .run FuzzTesting/crashes Benchmarks/.build
+	rm -rf .build .build-fuzz .build-asan .run FuzzTesting/crashes Benchmarks/.build

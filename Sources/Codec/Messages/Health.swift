@@ -49,8 +49,8 @@ public struct GetSystemHealthRequest: ProtoMessage {
     public init() {}
 
     /// Decodes from the protobuf wire format.
-    public init(serializedBytes bytes: some Collection<UInt8>) throws(CodecError) {
-        self = try Self.unpack(Self.self, from: bytes)
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(CodecError) {
+        self = try Self.unpack(bytes)
     }
 
     /// Encodes in the protobuf wire format.
@@ -100,8 +100,8 @@ public struct GetSystemHealthResponse: ProtoMessage {
     public init() {}
 
     /// Decodes from the protobuf wire format.
-    public init(serializedBytes bytes: some Collection<UInt8>) throws(CodecError) {
-        self = try Self.unpack(Self.self, from: bytes)
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(CodecError) {
+        self = try Self.unpack(bytes)
     }
 
     /// Encodes in the protobuf wire format.

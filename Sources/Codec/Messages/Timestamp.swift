@@ -36,8 +36,8 @@ public struct Timestamp: ProtoMessage, Comparable {
     }
 
     /// Decodes from the protobuf wire format.
-    public init(serializedBytes bytes: some Collection<UInt8>) throws(CodecError) {
-        self = try Self.unpack(Self.self, from: bytes)
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(CodecError) {
+        self = try Self.unpack(bytes)
     }
 
     /// Encodes in the protobuf wire format.
@@ -110,8 +110,8 @@ public struct ProtoDuration: ProtoMessage, Comparable {
     }
 
     /// Decodes from the protobuf wire format.
-    public init(serializedBytes bytes: some Collection<UInt8>) throws(CodecError) {
-        self = try Self.unpack(Self.self, from: bytes)
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(CodecError) {
+        self = try Self.unpack(bytes)
     }
 
     /// Encodes in the protobuf wire format.

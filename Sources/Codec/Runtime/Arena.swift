@@ -5,14 +5,17 @@ import Glibc
 import Musl
 #endif
 
-/// Memory for one encode: the C structs, strings and arrays handed to
-/// protobuf-c live here and are all released together when the arena ends.
+/// Memory for one encode or decode: the C structs, strings and arrays that
+/// protobuf-c reads (`pack`) or writes (`unpack`, through ``allocator``) live
+/// here and are all released together when the arena ends.
 ///
-/// A bump allocator over a few large blocks, so building a message tree costs
-/// a handful of `malloc` calls instead of one per string and sub-message.
-/// Nothing allocated here outlives the `pack` call that uses it.
+/// A bump allocator over a few large blocks, so a message tree costs a handful
+/// of `malloc` calls instead of one per string and sub-message. Nothing
+/// allocated here outlives the call that made the arena.
 struct Arena: ~Copyable {
-    private var blocks: [UnsafeMutableRawPointer] = []
+    /// The first block, kept apart so that a small message costs one `malloc`.
+    private var firstBlock: UnsafeMutableRawPointer?
+    private var moreBlocks: [UnsafeMutableRawPointer] = []
     private var cursor: UnsafeMutableRawPointer?
     private var remaining = 0
     private var nextBlockSize = 2048
@@ -20,7 +23,8 @@ struct Arena: ~Copyable {
     init() {}
 
     deinit {
-        for block in blocks { block.deallocate() }
+        firstBlock?.deallocate()
+        for block in moreBlocks { block.deallocate() }
     }
 
     /// Uninitialised, 16-byte aligned memory valid until the arena ends.
@@ -29,7 +33,7 @@ struct Arena: ~Copyable {
         if size > remaining {
             let blockSize = max(size, nextBlockSize)
             let block = UnsafeMutableRawPointer.allocate(byteCount: blockSize, alignment: 16)
-            blocks.append(block)
+            if firstBlock == nil { firstBlock = block } else { moreBlocks.append(block) }
             cursor = block
             remaining = blockSize
             nextBlockSize = min(nextBlockSize * 2, 1 << 20)
@@ -82,9 +86,9 @@ struct Arena: ~Copyable {
         if values.isEmpty { return (0, nil) }
         let array = allocate(byteCount: values.count * MemoryLayout<UnsafeMutableRawPointer>.stride)
             .bindMemory(to: UnsafeMutablePointer<M.CStruct>?.self, capacity: values.count)
-        for (i, value) in values.enumerated() {
+        for i in values.indices {
             let c = newMessage(M.self)
-            try value.write(to: c, arena: &self)
+            try values[i].write(to: c, arena: &self)
             (array + i).initialize(to: c)
         }
         return (values.count, array)
@@ -129,5 +133,17 @@ struct Arena: ~Copyable {
         }
         base.n_unknown_fields = UInt32(count)
         base.unknown_fields = array
+    }
+
+    /// A protobuf-c allocator that takes its memory from the arena `arena`
+    /// points to; its `free` does nothing, the arena releases everything.
+    /// `arena` must stay valid and in place while protobuf-c uses it.
+    static func allocator(_ arena: UnsafeMutablePointer<Arena>) -> ProtobufCAllocator {
+        ProtobufCAllocator(
+            alloc: { data, size in
+                data!.assumingMemoryBound(to: Arena.self).pointee.allocate(byteCount: size)
+            },
+            free: { _, _ in },
+            allocator_data: UnsafeMutableRawPointer(arena))
     }
 }

@@ -51,39 +51,27 @@ extension CMessage {
         }
     }
 
-    /// Decodes through `protobuf_c_message_unpack`; the unpacked tree is always
-    /// freed with `protobuf_c_message_free_unpacked` before returning.
-    static func unpack(_: Self.Type, from bytes: some Collection<UInt8>) throws(CodecError) -> Self {
-        let result: Result<Self, CodecError>
-        if let contiguous = bytes.withContiguousStorageIfAvailable({ unpack(UnsafeRawBufferPointer($0)) }) {
-            result = contiguous
-        } else {
-            result = Array(bytes).withUnsafeBytes { unpack($0) }
+    /// Decodes through `protobuf_c_message_unpack`, with protobuf-c allocating
+    /// from an arena that releases the whole unpacked tree (and anything a
+    /// failed unpack left behind) when this returns.
+    static func unpack(_ bytes: UnsafeRawBufferPointer) throws(CodecError) -> Self {
+        guard bytes.count <= Int(Int32.max) else {
+            throw CodecError(code: .tooLarge, path: protoMessageName,
+                             reason: "\(bytes.count) bytes is more than a protobuf message can hold")
+        }
+        // protobuf-c reads no byte of an empty input, so a nil base is fine there.
+        let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        var arena = Arena()
+        let result = withUnsafeMutablePointer(to: &arena) { arena -> Result<Self, CodecError> in
+            var allocator = Arena.allocator(arena)
+            guard let unpacked = protobuf_c_message_unpack(cDescriptor, &allocator, bytes.count, data) else {
+                return .failure(CodecError(code: .malformed, path: protoMessageName,
+                                           reason: WireDiagnosis.explain(bytes, descriptor: cDescriptor)))
+            }
+            return Result { () throws(CodecError) in
+                try Self(reading: UnsafeRawPointer(unpacked).assumingMemoryBound(to: CStruct.self))
+            }
         }
         return try result.get()
-    }
-
-    private static func unpack(_ bytes: UnsafeRawBufferPointer) -> Result<Self, CodecError> {
-        guard bytes.count <= Int(Int32.max) else {
-            return .failure(CodecError(code: .tooLarge, path: protoMessageName,
-                                       reason: "\(bytes.count) bytes is more than a protobuf message can hold"))
-        }
-        // protobuf-c reads nothing for an empty buffer, but wants a valid pointer.
-        var empty: UInt8 = 0
-        let unpacked: UnsafeMutablePointer<ProtobufCMessage>? = withUnsafePointer(to: &empty) { emptyPointer in
-            let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? emptyPointer
-            return protobuf_c_message_unpack(cDescriptor, nil, bytes.count, data)
-        }
-        guard let unpacked else {
-            return .failure(CodecError(code: .malformed, path: protoMessageName,
-                                       reason: WireDiagnosis.explain(bytes, descriptor: cDescriptor)))
-        }
-        defer { protobuf_c_message_free_unpacked(unpacked, nil) }
-        do {
-            let typed = UnsafeRawPointer(unpacked).assumingMemoryBound(to: CStruct.self)
-            return .success(try Self(reading: typed))
-        } catch {
-            return .failure(error)
-        }
     }
 }

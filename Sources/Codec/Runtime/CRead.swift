@@ -49,9 +49,9 @@ enum CRead {
     ///   when the tag is an overlong varint (`80 00`) but which no valid
     ///   encoding contains, and which would not decode again once re-encoded.
     static func unknownFields(_ base: ProtobufCMessage, _ messageName: String) throws(CodecError) -> UnknownFields {
-        var unknown = UnknownFields()
-        guard base.n_unknown_fields > 0, let fields = base.unknown_fields else { return unknown }
-        unknown.fields.reserveCapacity(Int(base.n_unknown_fields))
+        guard base.n_unknown_fields > 0, let fields = base.unknown_fields else { return UnknownFields() }
+        var unknown: [UnknownFields.Field] = []
+        unknown.reserveCapacity(Int(base.n_unknown_fields))
         for i in 0..<Int(base.n_unknown_fields) {
             let field = fields[i]
             guard field.tag != 0 else {
@@ -59,10 +59,12 @@ enum CRead {
             }
             let payload = field.len > 0 && field.data != nil
                 ? Array(UnsafeBufferPointer(start: field.data, count: field.len)) : []
-            unknown.fields.append(.init(number: field.tag, wireType: UInt8(truncatingIfNeeded: field.wire_type.rawValue),
-                                        payload: payload))
+            unknown.append(.init(number: field.tag, wireType: UInt8(truncatingIfNeeded: field.wire_type.rawValue),
+                                 payload: payload))
         }
-        return unknown
+        var result = UnknownFields()
+        result.fields = unknown
+        return result
     }
 }
 

@@ -19,10 +19,13 @@ public protocol ProtoMessage: Sendable, Hashable {
 
     /// Decodes a message from its protobuf wire encoding.
     ///
+    /// The bytes are only read during the call. For any other collection of
+    /// bytes use ``init(serializedBytes:)-(some Collection<UInt8>)``.
+    ///
     /// - Throws: ``CodecError`` when the bytes are not a valid encoding of this
     ///   message (truncated, wrong wire type, overlong varint, a length past the
     ///   end, a string that is not UTF-8). Nothing is leaked on any path.
-    init(serializedBytes bytes: some Collection<UInt8>) throws(CodecError)
+    init(serializedBytes bytes: UnsafeRawBufferPointer) throws(CodecError)
 
     /// Encodes the message in the protobuf wire format.
     ///
@@ -36,6 +39,22 @@ public protocol ProtoMessage: Sendable, Hashable {
 }
 
 extension ProtoMessage {
+    /// Decodes a message from its protobuf wire encoding held in any collection
+    /// of bytes (`[UInt8]`, `ArraySlice<UInt8>`, `Data`, …).
+    ///
+    /// - Throws: ``CodecError`` as ``init(serializedBytes:)-(UnsafeRawBufferPointer)``.
+    @inlinable
+    public init(serializedBytes bytes: some Collection<UInt8>) throws(CodecError) {
+        // The closures of the standard library's buffer accessors throw untyped
+        // errors, so the typed one travels out in a Result.
+        let decoded = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(CodecError) in try Self(serializedBytes: UnsafeRawBufferPointer(buffer)) }
+        } ?? Array(bytes).withUnsafeBytes { raw in
+            Result { () throws(CodecError) in try Self(serializedBytes: raw) }
+        }
+        self = try decoded.get()
+    }
+
     /// Builds a message by mutating a default one:
     /// `CreateTimerRequest.with { $0.accountID = 7; $0.description = "Design" }`.
     public static func with(_ configure: (inout Self) throws -> Void) rethrows -> Self {

@@ -19,12 +19,19 @@ public struct UnknownFields: Sendable, Hashable {
         }
     }
 
+    /// nil when there are none, the usual case: an empty value then costs no
+    /// reference counting when a message is copied or destroyed.
+    private var storage: [Field]?
+
     /// The fields in wire order.
-    public var fields: [Field] = []
+    public var fields: [Field] {
+        get { storage ?? [] }
+        set { storage = newValue.isEmpty ? nil : newValue }
+    }
 
     /// No unknown fields.
     public init() {}
 
     /// Whether there are none.
-    public var isEmpty: Bool { fields.isEmpty }
+    public var isEmpty: Bool { storage == nil }
 }

@@ -27,8 +27,8 @@ public struct CreateTimerRequest: ProtoMessage {
     public init() {}
 
     /// Decodes from the protobuf wire format.
-    public init(serializedBytes bytes: some Collection<UInt8>) throws(CodecError) {
-        self = try Self.unpack(Self.self, from: bytes)
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(CodecError) {
+        self = try Self.unpack(bytes)
     }
 
     /// Encodes in the protobuf wire format.
@@ -91,8 +91,8 @@ public struct CreateTimerResponse: ProtoMessage {
     public init() {}
 
     /// Decodes from the protobuf wire format.
-    public init(serializedBytes bytes: some Collection<UInt8>) throws(CodecError) {
-        self = try Self.unpack(Self.self, from: bytes)
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(CodecError) {
+        self = try Self.unpack(bytes)
     }
 
     /// Encodes in the protobuf wire format.

@@ -18,8 +18,8 @@ public struct ListTimerSessionsRequest: ProtoMessage {
     public init() {}
 
     /// Decodes from the protobuf wire format.
-    public init(serializedBytes bytes: some Collection<UInt8>) throws(CodecError) {
-        self = try Self.unpack(Self.self, from: bytes)
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(CodecError) {
+        self = try Self.unpack(bytes)
     }
 
     /// Encodes in the protobuf wire format.
@@ -62,8 +62,8 @@ public struct ListTimerSessionsResponse: ProtoMessage {
     public init() {}
 
     /// Decodes from the protobuf wire format.
-    public init(serializedBytes bytes: some Collection<UInt8>) throws(CodecError) {
-        self = try Self.unpack(Self.self, from: bytes)
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(CodecError) {
+        self = try Self.unpack(bytes)
     }
 
     /// Encodes in the protobuf wire format.

@@ -22,8 +22,8 @@ public struct SyncTimersRequest: ProtoMessage {
     public init() {}
 
     /// Decodes from the protobuf wire format.
-    public init(serializedBytes bytes: some Collection<UInt8>) throws(CodecError) {
-        self = try Self.unpack(Self.self, from: bytes)
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(CodecError) {
+        self = try Self.unpack(bytes)
     }
 
     /// Encodes in the protobuf wire format.
@@ -76,8 +76,8 @@ public struct SyncTimersResponse: ProtoMessage {
     public init() {}
 
     /// Decodes from the protobuf wire format.
-    public init(serializedBytes bytes: some Collection<UInt8>) throws(CodecError) {
-        self = try Self.unpack(Self.self, from: bytes)
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(CodecError) {
+        self = try Self.unpack(bytes)
     }
 
     /// Encodes in the protobuf wire format.
