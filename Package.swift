@@ -10,6 +10,9 @@ let package = Package(
     name: "ServiceVaultTimers",
     products: [
         .library(name: "Codec", targets: ["Codec"]),
+        .library(name: "RPC", targets: ["RPC"]),
+        .library(name: "ClientLib", targets: ["ClientLib"]),
+        .executable(name: "protoc-gen-vault", targets: ["protoc-gen-vault"]),
     ],
     targets: [
         // MARK: C libraries, one shim each.
@@ -38,6 +41,12 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(name: "CLinux"),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
 
         // MARK: Generated C (protoc-c output, `make proto`).
         .target(
@@ -45,10 +54,36 @@ let package = Package(
             dependencies: ["CProtobufC"]
         ),
 
+        // MARK: protoc-c output for descriptor.proto and plugin.proto (the generator's input).
+        .target(
+            name: "PluginProtoC",
+            dependencies: ["CProtobufC"]
+        ),
+        .executableTarget(
+            name: "protoc-gen-vault",
+            dependencies: ["PluginProtoC", "CProtobufC"]
+        ),
+
         // MARK: Swift modules.
         .target(
             name: "Codec",
             dependencies: ["CProtobufC", "TimerProtoC"]
+        ),
+        .target(
+            name: "HTTP2",
+            dependencies: ["CNGHTTP2", "COpenSSL", "CLinux"]
+        ),
+        .target(
+            name: "RPC",
+            dependencies: ["HTTP2", "Codec", "CZlib"]
+        ),
+        .target(
+            name: "RPCServer",
+            dependencies: ["RPC", "Codec"]
+        ),
+        .target(
+            name: "ClientLib",
+            dependencies: ["RPC", "Codec"]
         ),
         .target(
             name: "Storage",
@@ -71,6 +106,19 @@ let package = Package(
             name: "CodecTests",
             dependencies: ["Codec", "CProtobufC", "TimerProtoC"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "HTTP2Tests",
+            dependencies: ["HTTP2"]
+        ),
+        .testTarget(
+            name: "RPCTests",
+            dependencies: ["RPC", "Codec", "HTTP2"]
+        ),
+        .testTarget(
+            name: "ProtocGenVaultTests",
+            dependencies: ["protoc-gen-vault"],
+            exclude: ["Golden"]
         ),
         .testTarget(
             name: "StorageTests",

@@ -46,8 +46,12 @@ struct CommandFailure: Error, CustomStringConvertible {
     var description: String
 }
 
-func run(_ executable: String, _ arguments: [String], input: [UInt8] = [], in directory: URL = repositoryRoot) throws -> [UInt8] {
+func run(_ executable: String, _ arguments: [String], input: [UInt8] = [], in directory: URL = repositoryRoot,
+         environment: [String: String] = [:]) throws -> [UInt8] {
     let process = Process()
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = [executable] + arguments
     process.currentDirectoryURL = directory
@@ -77,4 +81,10 @@ func swiftRoundTrip<M: ProtoMessage>(_: M.Type, _ bytes: [UInt8]) throws -> (val
     let encoded = try value.serializedBytes()
     let again = try M(serializedBytes: encoded)
     return (value, encoded, again)
+}
+
+/// The protoc plugin built beside this test bundle (the same build folder).
+var builtPlugin: String {
+    URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        .deletingLastPathComponent().appendingPathComponent("protoc-gen-vault").path
 }

@@ -147,3 +147,27 @@ struct Arena: ~Copyable {
             allocator_data: UnsafeMutableRawPointer(arena))
     }
 }
+
+extension Arena {
+    /// The C form of a `bytes` value: a length and a copy of the bytes. The
+    /// data pointer is never NULL, even for no bytes.
+    mutating func binaryData(_ value: [UInt8]) -> ProtobufCBinaryData {
+        let data = allocate(byteCount: value.count)
+        value.withUnsafeBytes { bytes in
+            if let source = bytes.baseAddress { data.copyMemory(from: source, byteCount: bytes.count) }
+        }
+        return ProtobufCBinaryData(len: value.count, data: data.assumingMemoryBound(to: UInt8.self))
+    }
+
+    /// The C form of a repeated `bytes` field: a count and an array of
+    /// `ProtobufCBinaryData`, each pointing at its own copy.
+    mutating func binaryDataArray(_ values: [[UInt8]]) -> (Int, UnsafeMutablePointer<ProtobufCBinaryData>?) {
+        if values.isEmpty { return (0, nil) }
+        let array = allocate(byteCount: values.count * MemoryLayout<ProtobufCBinaryData>.stride)
+            .bindMemory(to: ProtobufCBinaryData.self, capacity: values.count)
+        for i in values.indices {
+            (array + i).initialize(to: binaryData(values[i]))
+        }
+        return (values.count, array)
+    }
+}

@@ -83,3 +83,17 @@ extension ProtoEnum {
         C(rawValue: UInt32(bitPattern: rawValue))!
     }
 }
+
+extension CRead {
+    /// A `bytes` value, copied; a NULL data pointer reads as no bytes.
+    static func binaryData(_ value: ProtobufCBinaryData) -> [UInt8] {
+        guard value.len > 0, let data = value.data else { return [] }
+        return Array(UnsafeBufferPointer(start: data, count: value.len))
+    }
+
+    /// A repeated `bytes` field, each element copied.
+    static func binaryDataArray(_ count: Int, _ array: UnsafePointer<ProtobufCBinaryData>?) -> [[UInt8]] {
+        guard count > 0, let array else { return [] }
+        return (0..<count).map { binaryData(array[$0]) }
+    }
+}

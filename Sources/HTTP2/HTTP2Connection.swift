@@ -1,0 +1,641 @@
+import CLinux
+import Glibc
+import CNGHTTP2
+
+/// One header field, as sent.
+package struct HTTP2Header: Sendable, Hashable {
+    package var name: String
+    package var value: String
+    package init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// What a HEADERS block is, from the receiver's view.
+package enum HeadersCategory: Sendable {
+    /// A request's headers (server).
+    case request
+    /// A response's headers (client).
+    case response
+    /// Trailers, or another HEADERS after the first.
+    case trailers
+}
+
+/// Receives a connection's stream events. Every call happens on the
+/// connection's event loop, inside or right after nghttp2's processing of the
+/// input; a delegate may call back into the connection (submit, send, reset).
+package protocol HTTP2ConnectionDelegate: AnyObject {
+    /// A HEADERS block begins on `stream`.
+    func headersBegan(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory)
+    /// One header field of the block; return false to reset the stream (the
+    /// delegate has decided the request is unacceptable).
+    func header(_ connection: HTTP2Connection, stream: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool
+    /// The block is complete; `endStream` when the peer sends nothing more.
+    func headersEnded(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory, endStream: Bool)
+    /// Body bytes arrived on `stream`.
+    func data(_ connection: HTTP2Connection, stream: Int32, bytes: UnsafeRawBufferPointer)
+    /// The peer finished sending on `stream` with a DATA frame (END_STREAM).
+    func peerFinished(_ connection: HTTP2Connection, stream: Int32)
+    /// `stream` is closed; `errorCode` is 0 for a normal close, else the
+    /// RST_STREAM (or GOAWAY) code.
+    func streamClosed(_ connection: HTTP2Connection, stream: Int32, errorCode: UInt32)
+    /// The bytes queued on `stream` fell below the low-water mark.
+    func streamWritable(_ connection: HTTP2Connection, stream: Int32)
+    /// The peer sent GOAWAY: streams above `lastStreamID` were not processed.
+    func goAwayReceived(_ connection: HTTP2Connection, lastStreamID: Int32, errorCode: UInt32)
+    /// The connection is ready for requests (client, after connect and TLS).
+    func connectionActive(_ connection: HTTP2Connection)
+    /// The connection is closed; `error` says why when it was not orderly.
+    func connectionClosed(_ connection: HTTP2Connection, error: HTTP2Error?)
+}
+
+/// Limits and settings of a connection.
+package struct HTTP2Configuration: Sendable {
+    /// SETTINGS_MAX_CONCURRENT_STREAMS we advertise.
+    package var maxConcurrentStreams: UInt32 = 100
+    /// SETTINGS_INITIAL_WINDOW_SIZE we advertise (per stream receive window).
+    package var initialWindowSize: UInt32 = 1 << 20
+    /// Our connection-level receive window.
+    package var connectionWindowSize: Int32 = 16 << 20
+    /// SETTINGS_MAX_HEADER_LIST_SIZE we advertise and enforce.
+    package var maxHeaderListSize: UInt32 = 8 << 10
+    /// Bytes of queued output after which reading stops until it drains.
+    package var maxOutboundBytes: Int = 4 << 20
+    /// Bytes queued on one stream above which `streamWritable` waits.
+    package var streamHighWater: Int = 256 << 10
+    /// Below this, queued bytes make the stream writable again.
+    package var streamLowWater: Int = 64 << 10
+
+    package init() {}
+}
+
+/// One HTTP/2 connection over a non-blocking socket, driven by one event loop:
+/// an nghttp2 session, batched reads (one `read` feeds one
+/// `nghttp2_session_mem_recv`) and batched writes (everything nghttp2 has to
+/// send gathered into one buffer, one `write`).
+///
+/// Confined to its loop: every method must be called on ``loop``; other
+/// threads reach it through `loop.execute`. It stays alive while it is
+/// registered with the loop, and deregisters itself when closed.
+package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
+    /// Whether this end accepted or opened the connection.
+    package enum Role: Sendable { case server, client }
+
+    /// The loop the connection runs on.
+    package let loop: EventLoop
+    /// Server or client.
+    package let role: Role
+    /// The peer, `host:port`.
+    package let peer: String
+    /// Receives the stream events. Set before the connection starts.
+    package var delegate: HTTP2ConnectionDelegate?
+
+    private let fd: Int32
+    private let configuration: HTTP2Configuration
+    private var transport: Transport
+    private var session: OpaquePointer?
+    private var outbound: [Int32: OutboundStream] = [:]
+    private var output: [UInt8] = []
+    private var outputOffset = 0
+    private var watchingWrite = false
+    private var readingPaused = false
+    private var flushScheduled = false
+    private var closed = false
+    private var connecting: Bool
+    private var pendingWritable: [Int32] = []
+    /// Header bytes of the block being received, per HTTP/2's size rule.
+    private var headerListBytes: [Int32: Int] = [:]
+
+    /// Queued DATA for one stream, read by nghttp2 through the data provider.
+    private struct OutboundStream {
+        var bytes: [UInt8] = []
+        var offset = 0
+        var finished = false
+        var trailers: [HTTP2Header]?
+        var deferred = false
+        var pending: Int { bytes.count - offset }
+    }
+
+    /// Wraps an accepted (server) or connecting (client) socket. Call
+    /// ``start()`` on the loop afterwards.
+    package init(fd: Int32, role: Role, loop: EventLoop, configuration: HTTP2Configuration, tls: TLSContext?, serverName: String? = nil) throws(HTTP2Error) {
+        self.fd = fd
+        self.role = role
+        self.loop = loop
+        self.configuration = configuration
+        self.connecting = role == .client
+        self.peer = role == .server ? Socket.peerName(fd) : "server"
+        if let tls {
+            transport = .tls(try TLSConnection(context: tls, fd: fd, role: role, serverName: serverName))
+        } else {
+            transport = .plain
+        }
+        try makeSession()
+    }
+
+    deinit {
+        if let session { nghttp2_session_del(session) }
+    }
+
+    /// Registers with the loop and sends our SETTINGS. Loop thread only.
+    package func start() throws(HTTP2Error) {
+        Socket.setNoDelay(fd)
+        let events = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | (connecting ? EPOLLOUT.rawValue : 0)
+        watchingWrite = connecting
+        try loop.register(fd, events: events, source: self)
+        if !connecting { handshakeAndFlush() }
+    }
+
+    // MARK: Submitting (loop thread only)
+
+    /// Sends response headers on `stream` (server). With `endStream`, the
+    /// headers end the stream (a trailers-only response); otherwise DATA and
+    /// trailers follow through ``send(_:on:)`` and ``finish(_:trailers:)``.
+    package func respond(_ stream: Int32, headers: [HTTP2Header], endStream: Bool) {
+        guard let session, !closed else { return }
+        let rc: Int32 = withNameValues(headers) { nva, count in
+            if endStream {
+                return nghttp2_submit_response(session, stream, nva, count, nil)
+            }
+            outbound[stream] = OutboundStream()
+            var provider = nghttp2_data_provider()
+            provider.read_callback = dataReadCallback
+            return nghttp2_submit_response(session, stream, nva, count, &provider)
+        }
+        if rc != 0 { reset(stream, code: UInt32(NGHTTP2_INTERNAL_ERROR.rawValue)) }
+        scheduleFlush()
+    }
+
+    /// Opens a stream with request headers (client); the body follows through
+    /// ``send(_:on:)`` and ``finish(_:trailers:)`` unless `endStream`.
+    /// Returns the stream id, or nil when the session refuses (GOAWAY, closed).
+    package func request(headers: [HTTP2Header], endStream: Bool) -> Int32? {
+        guard let session, !closed else { return nil }
+        var hasBody = false
+        let id: Int32 = withNameValues(headers) { nva, count in
+            if endStream {
+                return nghttp2_submit_request(session, nil, nva, count, nil, nil)
+            }
+            hasBody = true
+            var provider = nghttp2_data_provider()
+            provider.read_callback = dataReadCallback
+            return nghttp2_submit_request(session, nil, nva, count, &provider, nil)
+        }
+        guard id > 0 else { return nil }
+        if hasBody { outbound[id] = OutboundStream() }
+        scheduleFlush()
+        return id
+    }
+
+    /// Queues body bytes on `stream`. Returns the bytes now queued on the
+    /// stream, so the caller can wait for ``HTTP2ConnectionDelegate/streamWritable``
+    /// above the high-water mark.
+    @discardableResult
+    package func send(_ bytes: [UInt8], on stream: Int32) -> Int {
+        guard var out = outbound[stream], !out.finished, let session else { return 0 }
+        outbound[stream] = nil  // Avoid a copy of the buffer while appending.
+        if out.offset > 0 && out.offset >= out.bytes.count / 2 {
+            out.bytes.removeFirst(out.offset)
+            out.offset = 0
+        }
+        out.bytes.append(contentsOf: bytes)
+        let wasDeferred = out.deferred
+        out.deferred = false
+        let pending = out.pending
+        outbound[stream] = out
+        if wasDeferred { nghttp2_session_resume_data(session, stream) }
+        scheduleFlush()
+        return pending
+    }
+
+    /// Ends the body of `stream`, with trailers if given.
+    package func finish(_ stream: Int32, trailers: [HTTP2Header]?) {
+        guard var out = outbound[stream], !out.finished, let session else { return }
+        out.finished = true
+        out.trailers = trailers
+        let wasDeferred = out.deferred
+        out.deferred = false
+        outbound[stream] = out
+        if wasDeferred { nghttp2_session_resume_data(session, stream) }
+        scheduleFlush()
+    }
+
+    /// Bytes queued on `stream` and not yet taken by nghttp2.
+    package func pendingBytes(on stream: Int32) -> Int { outbound[stream]?.pending ?? 0 }
+
+    /// Whether the stream is above its high-water mark.
+    package func isCongested(_ stream: Int32) -> Bool { pendingBytes(on: stream) >= configuration.streamHighWater }
+
+    /// Resets `stream` with an HTTP/2 error code (CANCEL is 8).
+    package func reset(_ stream: Int32, code: UInt32) {
+        guard let session, !closed else { return }
+        nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream, code)
+        outbound[stream] = nil
+        scheduleFlush()
+    }
+
+    /// Sends GOAWAY with the last stream processed; with `code` 0 (NO_ERROR)
+    /// the streams in flight finish and the connection closes when idle.
+    package func goAway(code: UInt32, debug: String = "") {
+        guard let session, !closed else { return }
+        let last = nghttp2_session_get_last_proc_stream_id(session)
+        var bytes = Array(debug.utf8)
+        nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, code, &bytes, bytes.count)
+        scheduleFlush()
+    }
+
+    /// Sends the graceful-shutdown notice (GOAWAY with the maximum stream id),
+    /// so the client stops opening streams while we finish the last ones.
+    package func shutdownNotice() {
+        guard let session, !closed, role == .server else { return }
+        nghttp2_submit_shutdown_notice(session)
+        scheduleFlush()
+    }
+
+    /// Sends a PING (keepalive).
+    package func ping() {
+        guard let session, !closed else { return }
+        nghttp2_submit_ping(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nil)
+        scheduleFlush()
+    }
+
+    /// Closes the connection now: every open stream is closed with an error.
+    package func close(error: HTTP2Error? = nil) {
+        guard !closed else { return }
+        closed = true
+        loop.deregister(fd)
+        transport.shutdown()
+        CLinux.close(fd)
+        // Tell the delegate about each stream still open, then the connection.
+        let delegate = self.delegate
+        for stream in outbound.keys.sorted() where delegate != nil {
+            delegate?.streamClosed(self, stream: stream, errorCode: UInt32(NGHTTP2_CANCEL.rawValue))
+        }
+        outbound.removeAll()
+        if let session {
+            nghttp2_session_del(session)
+            self.session = nil
+        }
+        delegate?.connectionClosed(self, error: error)
+        self.delegate = nil
+    }
+
+    // MARK: I/O
+
+    package func handleEvents(_ events: UInt32) {
+        if closed { return }
+        if connecting {
+            guard events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) == 0 else {
+                var code: Int32 = 0
+                var length = socklen_t(MemoryLayout<Int32>.size)
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &length)
+                close(error: .system("connect", code == 0 ? ECONNREFUSED : code))
+                return
+            }
+            if events & EPOLLOUT.rawValue != 0 {
+                connecting = false
+                handshakeAndFlush()
+            }
+            return
+        }
+        if events & (EPOLLIN.rawValue | EPOLLERR.rawValue | EPOLLHUP.rawValue | EPOLLRDHUP.rawValue) != 0 {
+            readAvailable()
+            if closed { return }
+        }
+        if events & EPOLLOUT.rawValue != 0 || !transport.handshakeDone {
+            handshakeAndFlush()
+        } else {
+            flush()
+        }
+    }
+
+    private func handshakeAndFlush() {
+        if !transport.handshakeDone {
+            switch transport.handshake() {
+            case .done:
+                if role == .client { delegate?.connectionActive(self) }
+            case .wantRead:
+                setWatchWrite(false)
+                return
+            case .wantWrite:
+                setWatchWrite(true)
+                return
+            case .failed(let error):
+                close(error: error)
+                return
+            }
+        } else if role == .client && transport.isPlain && !activeSignalled {
+            activeSignalled = true
+            delegate?.connectionActive(self)
+        }
+        flush()
+    }
+    private var activeSignalled = false
+
+    private func readAvailable() {
+        guard let session else { return }
+        let buffer = loop.readBuffer
+        var rounds = 0
+        while rounds < 8 && !readingPaused && !closed {
+            rounds += 1
+            let n = transport.read(fd: fd, into: buffer)
+            if n > 0 {
+                let consumed = nghttp2_session_mem_recv(session, buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), n)
+                if consumed < 0 {
+                    // A protocol violation: nghttp2 has queued GOAWAY; send it and close.
+                    flush()
+                    close(error: HTTP2Error(code: .protocolError, message: String(cString: nghttp2_strerror(Int32(consumed)))))
+                    return
+                }
+                deliverWritable()
+                if n < buffer.count { break }
+            } else if n == 0 {
+                close(error: nil)
+                return
+            } else if n == -Int(EAGAIN) {
+                break
+            } else {
+                close(error: .system("read", Int32(-n)))
+                return
+            }
+        }
+    }
+
+    private func scheduleFlush() {
+        if flushScheduled || closed { return }
+        flushScheduled = true
+        loop.atEndOfRound { [self] in
+            flushScheduled = false
+            flush()
+        }
+    }
+
+    /// Gathers what nghttp2 wants to send into one buffer and writes it.
+    private func flush() {
+        guard let session, !closed, transport.handshakeDone else { return }
+        while output.count - outputOffset < configuration.maxOutboundBytes {
+            var chunk: UnsafePointer<UInt8>?
+            let n = nghttp2_session_mem_send(session, &chunk)
+            if n < 0 {
+                close(error: HTTP2Error(code: .protocolError, message: String(cString: nghttp2_strerror(Int32(n)))))
+                return
+            }
+            if n == 0 { break }
+            output.append(contentsOf: UnsafeBufferPointer(start: chunk, count: n))
+        }
+        deliverWritable()
+        if closed { return }
+        while outputOffset < output.count {
+            let n = output.withUnsafeBytes { raw in
+                transport.write(fd: fd, UnsafeRawBufferPointer(rebasing: raw[outputOffset...]))
+            }
+            if n > 0 {
+                outputOffset += n
+            } else if n == -Int(EAGAIN) {
+                break
+            } else {
+                close(error: .system("write", Int32(-n)))
+                return
+            }
+        }
+        if outputOffset == output.count {
+            output.removeAll(keepingCapacity: output.capacity <= 256 << 10)
+            outputOffset = 0
+        }
+        let backlog = output.count - outputOffset
+        setWatchWrite(backlog > 0)
+        // Stop reading while the peer does not read what we send.
+        let pause = backlog >= configuration.maxOutboundBytes
+        if pause != readingPaused {
+            readingPaused = pause
+            updateEvents()
+            if !pause { readAvailable() }
+        }
+        if backlog == 0 && nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0 {
+            close(error: nil)
+        }
+    }
+
+    private func setWatchWrite(_ watch: Bool) {
+        if watch == watchingWrite { return }
+        watchingWrite = watch
+        updateEvents()
+    }
+
+    private func updateEvents() {
+        var events = EPOLLRDHUP.rawValue
+        if !readingPaused { events |= EPOLLIN.rawValue }
+        if watchingWrite { events |= EPOLLOUT.rawValue }
+        loop.modify(fd, events: events)
+    }
+
+    private func deliverWritable() {
+        while !pendingWritable.isEmpty {
+            let streams = pendingWritable
+            pendingWritable.removeAll()
+            for stream in streams { delegate?.streamWritable(self, stream: stream) }
+        }
+    }
+
+    // MARK: nghttp2 glue
+
+    private func makeSession() throws(HTTP2Error) {
+        var callbacks: OpaquePointer?
+        guard nghttp2_session_callbacks_new(&callbacks) == 0, let callbacks else {
+            throw HTTP2Error(code: .protocolError, message: "nghttp2_session_callbacks_new failed")
+        }
+        defer { nghttp2_session_callbacks_del(callbacks) }
+        nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, onBeginHeaders)
+        nghttp2_session_callbacks_set_on_header_callback(callbacks, onHeader)
+        nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, onFrameRecv)
+        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, onDataChunk)
+        nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onStreamClose)
+
+        var option: OpaquePointer?
+        guard nghttp2_option_new(&option) == 0, let option else {
+            throw HTTP2Error(code: .protocolError, message: "nghttp2_option_new failed")
+        }
+        defer { nghttp2_option_del(option) }
+        nghttp2_option_set_no_closed_streams(option, 1)
+        nghttp2_option_set_max_outbound_ack(option, 1000)
+        nghttp2_option_set_max_settings(option, 32)
+        nghttp2_option_set_max_continuations(option, 8)
+        nghttp2_option_set_stream_reset_rate_limit(option, 1000, 33)
+        nghttp2_option_set_max_send_header_block_length(option, 64 << 10)
+
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        var session: OpaquePointer?
+        let rc = role == .server
+            ? nghttp2_session_server_new2(&session, callbacks, context, option)
+            : nghttp2_session_client_new2(&session, callbacks, context, option)
+        guard rc == 0, let session else {
+            throw HTTP2Error(code: .protocolError, message: "nghttp2 session: \(String(cString: nghttp2_strerror(rc)))")
+        }
+        self.session = session
+
+        var settings = [
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), value: configuration.maxConcurrentStreams),
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: configuration.initialWindowSize),
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue), value: configuration.maxHeaderListSize),
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES.rawValue), value: 1),
+        ]
+        if role == .client {
+            settings.append(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue), value: 0))
+        }
+        guard nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &settings, settings.count) == 0 else {
+            throw HTTP2Error(code: .protocolError, message: "nghttp2_submit_settings failed")
+        }
+        nghttp2_session_set_local_window_size(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, configuration.connectionWindowSize)
+    }
+
+    fileprivate static func from(_ userData: UnsafeMutableRawPointer?) -> HTTP2Connection {
+        Unmanaged<HTTP2Connection>.fromOpaque(userData!).takeUnretainedValue()
+    }
+
+    fileprivate func category(of frame: UnsafePointer<nghttp2_frame>) -> HeadersCategory {
+        switch frame.pointee.headers.cat {
+        case NGHTTP2_HCAT_REQUEST: .request
+        case NGHTTP2_HCAT_RESPONSE: .response
+        default: .trailers
+        }
+    }
+
+    fileprivate func beginHeaders(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
+        let stream = frame.pointee.hd.stream_id
+        headerListBytes[stream] = 0
+        delegate?.headersBegan(self, stream: stream, category: category(of: frame))
+        return 0
+    }
+
+    fileprivate func header(_ frame: UnsafePointer<nghttp2_frame>, _ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Int32 {
+        let stream = frame.pointee.hd.stream_id
+        // nghttp2 1.52 does not enforce MAX_HEADER_LIST_SIZE on input: count it here.
+        let total = (headerListBytes[stream] ?? 0) + name.count + value.count + 32
+        headerListBytes[stream] = total
+        if total > Int(configuration.maxHeaderListSize) {
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue  // resets the stream
+        }
+        guard let delegate else { return 0 }
+        return delegate.header(self, stream: stream, name: name, value: value) ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue
+    }
+
+    fileprivate func frameReceived(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
+        let hd = frame.pointee.hd
+        let endStream = hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+        switch UInt32(hd.type) {
+        case NGHTTP2_HEADERS.rawValue:
+            headerListBytes[hd.stream_id] = nil
+            delegate?.headersEnded(self, stream: hd.stream_id, category: category(of: frame), endStream: endStream)
+        case NGHTTP2_DATA.rawValue:
+            if endStream { delegate?.peerFinished(self, stream: hd.stream_id) }
+        case NGHTTP2_GOAWAY.rawValue:
+            delegate?.goAwayReceived(self, lastStreamID: frame.pointee.goaway.last_stream_id, errorCode: frame.pointee.goaway.error_code)
+        default:
+            break
+        }
+        return 0
+    }
+
+    fileprivate func dataChunk(_ stream: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+        delegate?.data(self, stream: stream, bytes: bytes)
+        return 0
+    }
+
+    fileprivate func streamClosed(_ stream: Int32, _ errorCode: UInt32) -> Int32 {
+        outbound[stream] = nil
+        headerListBytes[stream] = nil
+        delegate?.streamClosed(self, stream: stream, errorCode: errorCode)
+        return 0
+    }
+
+    /// nghttp2 asks for up to `length` bytes of `stream`'s body.
+    fileprivate func readData(_ stream: Int32, _ buffer: UnsafeMutablePointer<UInt8>, _ length: Int, _ flags: UnsafeMutablePointer<UInt32>) -> Int {
+        guard var out = outbound[stream], let session else {
+            return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
+        }
+        let count = min(length, out.pending)
+        if count > 0 {
+            out.bytes.withUnsafeBufferPointer { source in
+                buffer.update(from: source.baseAddress! + out.offset, count: count)
+            }
+            out.offset += count
+            let before = out.pending + count
+            if before >= configuration.streamLowWater && out.pending < configuration.streamLowWater {
+                pendingWritable.append(stream)
+            }
+        }
+        if out.pending == 0 {
+            out.bytes.removeAll(keepingCapacity: out.bytes.capacity <= 64 << 10)
+            out.offset = 0
+            if out.finished {
+                flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+                if let trailers = out.trailers {
+                    flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+                    _ = withNameValues(trailers) { nva, n in nghttp2_submit_trailer(session, stream, nva, n) }
+                }
+            } else if count == 0 {
+                out.deferred = true
+                outbound[stream] = out
+                return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+            }
+        }
+        outbound[stream] = out
+        return count
+    }
+}
+
+// MARK: C callbacks (no captures: the connection comes back through user_data)
+
+private let onBeginHeaders: nghttp2_on_begin_headers_callback = { _, frame, userData in
+    guard let frame, UInt32(frame.pointee.hd.type) == NGHTTP2_HEADERS.rawValue else { return 0 }
+    return HTTP2Connection.from(userData).beginHeaders(frame)
+}
+
+private let onHeader: nghttp2_on_header_callback = { _, frame, name, nameLength, value, valueLength, _, userData in
+    guard let frame else { return 0 }
+    return HTTP2Connection.from(userData).header(
+        frame, UnsafeRawBufferPointer(start: name, count: nameLength), UnsafeRawBufferPointer(start: value, count: valueLength))
+}
+
+private let onFrameRecv: nghttp2_on_frame_recv_callback = { _, frame, userData in
+    guard let frame else { return 0 }
+    return HTTP2Connection.from(userData).frameReceived(frame)
+}
+
+private let onDataChunk: nghttp2_on_data_chunk_recv_callback = { _, _, stream, data, length, userData in
+    HTTP2Connection.from(userData).dataChunk(stream, UnsafeRawBufferPointer(start: data, count: length))
+}
+
+private let onStreamClose: nghttp2_on_stream_close_callback = { _, stream, errorCode, userData in
+    HTTP2Connection.from(userData).streamClosed(stream, errorCode)
+}
+
+private let dataReadCallback: nghttp2_data_source_read_callback = { _, stream, buffer, length, flags, _, userData in
+    HTTP2Connection.from(userData).readData(stream, buffer!, length, flags!)
+}
+
+/// Calls `body` with nghttp2 name-value pairs pointing into one buffer that
+/// lives for the call (nghttp2 copies them).
+func withNameValues<R>(_ headers: [HTTP2Header], _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
+    var storage: [UInt8] = []
+    storage.reserveCapacity(headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count })
+    var ranges: [(Int, Int, Int, Int)] = []
+    ranges.reserveCapacity(headers.count)
+    for header in headers {
+        let nameStart = storage.count
+        storage.append(contentsOf: header.name.utf8)
+        let valueStart = storage.count
+        storage.append(contentsOf: header.value.utf8)
+        ranges.append((nameStart, valueStart - nameStart, valueStart, storage.count - valueStart))
+    }
+    if storage.isEmpty { storage.append(0) }
+    return storage.withUnsafeMutableBufferPointer { bytes in
+        let base = bytes.baseAddress!
+        let nva = ranges.map { range in
+            nghttp2_nv(name: base + range.0, value: base + range.2, namelen: range.1, valuelen: range.3,
+                       flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+        }
+        return nva.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
+    }
+}

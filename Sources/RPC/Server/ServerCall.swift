@@ -1,0 +1,255 @@
+import HTTP2
+import Synchronization
+
+/// One gRPC call on the server: the request stream coming in from nghttp2,
+/// the handler task, and the response going out.
+///
+/// Two sides meet here. The loop side (every method marked "loop") runs on
+/// the connection's event loop and owns the stream state. The handler side
+/// (``receive()``, ``send(_:)``) runs in the handler's task and reaches the
+/// loop through `loop.execute`, suspending on continuations that the loop
+/// resumes: the loop never waits for a handler, and a handler never touches
+/// nghttp2.
+final class ServerCall: ServerCallIO, @unchecked Sendable {
+    let stream: Int32
+    let connection: HTTP2Connection
+    let loop: EventLoop
+    let limits: ServerLimits
+
+    // MARK: Loop state
+    private var state = ServerCallState()
+    private var deframer: MessageDeframer
+    private var inbox: [[UInt8]] = []
+    private var receiver: CheckedContinuation<Result<[UInt8]?, RPCError>, Never>?
+    private var writableWaiter: CheckedContinuation<Void, Never>?
+    private var deadlineTimer: EventLoop.Timer?
+    private var task: Task<Void, Never>?
+    private var context: ServerContext?
+    private var responseEncoding: Compression = .identity
+    /// Frames responses; used by the handler side only, one send at a time.
+    private var framer = MessageFramer()
+
+    /// Bytes handed to the loop by ``send(_:)`` and not known to be sent:
+    /// above the high-water mark a sender waits for the loop.
+    private let queued = Atomic<Int>(0)
+    /// Set by the loop when the call can no longer send: why.
+    private let ended = Mutex<RPCError?>(nil)
+
+    init(stream: Int32, connection: HTTP2Connection, limits: ServerLimits) {
+        self.stream = stream
+        self.connection = connection
+        self.loop = connection.loop
+        self.limits = limits
+        self.deframer = MessageDeframer(maxMessageSize: limits.maxReceiveMessageSize)
+    }
+
+    // MARK: Loop side
+
+    /// The request headers are complete and valid: start the handler (loop).
+    func start(request: RequestHeaders.Request, handler: MethodRouter.Handler, peer: String) {
+        deframer = MessageDeframer(maxMessageSize: limits.maxReceiveMessageSize, encoding: request.encoding)
+        let responseEncoding: Compression = limits.compressResponses && request.acceptedEncodings.accepts(.gzip) ? .gzip : .identity
+        self.responseEncoding = responseEncoding
+        framer = MessageFramer(encoding: responseEncoding)
+        let deadline = request.timeout.map { ContinuousClock.now + $0 }
+        let context = ServerContext(method: handler.method, requestMetadata: request.metadata, deadline: deadline, peer: peer)
+        self.context = context
+        if let timeout = request.timeout {
+            deadlineTimer = loop.schedule(after: timeout) { [self] in
+                deadlineTimer = nil
+                fail(RPCError(code: .deadlineExceeded, message: "deadline of \(GRPCTimeout(roundingUp: timeout).headerValue) exceeded"))
+            }
+        }
+        let run = handler.run
+        task = Task { [self] in
+            let status: RPCError?
+            do {
+                try await run(self, context)
+                status = nil
+            } catch let error as RPCError {
+                status = error
+            } catch is CancellationError {
+                status = RPCError(code: .cancelled, message: "the call was cancelled")
+            } catch {
+                status = RPCError(code: .unknown, message: "the handler failed")
+            }
+            loop.execute { [self] in complete(status) }
+        }
+    }
+
+    /// Body bytes arrived (loop).
+    func received(_ bytes: UnsafeRawBufferPointer) {
+        guard state.acceptsRequestData else { return }
+        var input = bytes
+        do {
+            while let message = try deframer.next(from: &input) {
+                deliver(.success(message))
+            }
+        } catch {
+            fail(error)
+        }
+    }
+
+    /// The client finished sending (loop).
+    func requestEnded() {
+        guard state.requestEnded() else { return }
+        do {
+            try deframer.finish()
+            deliver(.success(nil))
+        } catch {
+            fail(error)
+        }
+    }
+
+    /// nghttp2 closed the stream (loop): a reset by the client, or the normal
+    /// end after our trailers. Either way the handler must stop.
+    func closed(errorCode: UInt32) {
+        let wasOpen = state.streamClosed()
+        deadlineTimer?.cancel()
+        deadlineTimer = nil
+        if wasOpen {
+            cancelHandler(RPCError(code: .cancelled, message: errorCode == 0 ? "the stream closed" : "the client reset the stream (HTTP/2 error \(errorCode))"))
+        }
+    }
+
+    /// The stream can take more bytes (loop).
+    func writable() {
+        queued.store(connection.pendingBytes(on: stream), ordering: .relaxed)
+        if let waiter = writableWaiter {
+            writableWaiter = nil
+            waiter.resume()
+        }
+    }
+
+    /// Ends the call with `error` unless it has ended (loop): trailers with the
+    /// status, and the handler is cancelled.
+    func fail(_ error: RPCError) {
+        guard state.canRespond else { return }
+        sendStatus(error, trailing: context?.trailingMetadata ?? Metadata())
+        cancelHandler(error)
+    }
+
+    private func cancelHandler(_ error: RPCError) {
+        ended.withLock { if $0 == nil { $0 = error } }
+        if let receiver {
+            self.receiver = nil
+            receiver.resume(returning: .failure(error))
+        }
+        inbox.removeAll()
+        if let waiter = writableWaiter {
+            writableWaiter = nil
+            waiter.resume()
+        }
+        task?.cancel()
+    }
+
+    private func deliver(_ result: Result<[UInt8]?, RPCError>) {
+        if let receiver {
+            self.receiver = nil
+            receiver.resume(returning: result)
+        } else if case .success(let message?) = result {
+            inbox.append(message)
+        }
+    }
+
+    /// The handler returned (nil) or threw (loop).
+    private func complete(_ error: RPCError?) {
+        task = nil
+        guard state.canRespond else { return }
+        deadlineTimer?.cancel()
+        deadlineTimer = nil
+        var trailing = context?.trailingMetadata ?? Metadata()
+        for entry in error?.metadata ?? Metadata() { trailing.add(entry) }
+        sendStatus(error ?? RPCError(code: .ok, message: ""), trailing: trailing)
+    }
+
+    private func sendHeadersIfNeeded() {
+        guard state.sendHeaders() else { return }
+        var headers = ServerCall.responseHeaders
+        if responseEncoding == .gzip { headers.append(HTTP2Header("grpc-encoding", "gzip")) }
+        if let initial = context?.initialMetadata { MetadataCoding.append(initial, to: &headers) }
+        connection.respond(stream, headers: headers, endStream: false)
+    }
+
+    private func sendStatus(_ status: RPCError, trailing: Metadata) {
+        ended.withLock { if $0 == nil { $0 = RPCError(code: .cancelled, message: "the call has ended") } }
+        var trailers = [HTTP2Header("grpc-status", String(status.code.rawValue))]
+        if !status.message.isEmpty { trailers.append(HTTP2Header("grpc-message", PercentEncoding.encode(status.message))) }
+        MetadataCoding.append(trailing, to: &trailers)
+        switch state.finish() {
+        case .trailersOnly:
+            var headers = ServerCall.responseHeaders
+            if let initial = context?.initialMetadata { MetadataCoding.append(initial, to: &headers) }
+            connection.respond(stream, headers: headers + trailers, endStream: true)
+        case .trailers:
+            connection.finish(stream, trailers: trailers)
+        case .none:
+            break
+        }
+    }
+
+    static let responseHeaders = [
+        HTTP2Header(":status", "200"),
+        HTTP2Header("content-type", "application/grpc"),
+        HTTP2Header("grpc-accept-encoding", MessageEncoding.acceptEncodingValue),
+    ]
+
+    // MARK: Handler side (ServerCallIO)
+
+    func receive() async throws(RPCError) -> [UInt8]? {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[UInt8]?, RPCError>, Never>) in
+            loop.execute { [self] in
+                if !inbox.isEmpty {
+                    continuation.resume(returning: .success(inbox.removeFirst()))
+                } else if let error = state.failure {
+                    continuation.resume(returning: .failure(error))
+                } else if state.requestFinished {
+                    continuation.resume(returning: .success(nil))
+                } else {
+                    receiver = continuation
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    func send(_ message: [UInt8]) async throws(RPCError) {
+        if let error = ended.withLock({ $0 }) { throw error }
+        guard message.count <= limits.maxSendMessageSize else {
+            throw RPCError(code: .resourceExhausted,
+                           message: "response message of \(message.count) bytes is larger than the limit of \(limits.maxSendMessageSize)")
+        }
+        var framed: [UInt8] = []
+        try framer.append(message, to: &framed)
+        let total = queued.add(framed.count, ordering: .relaxed).newValue
+        // Hand the bytes over without waiting: the loop sends them in order.
+        loop.execute { [self, framed] in
+            guard state.canRespond else { return }
+            sendHeadersIfNeeded()
+            connection.send(framed, on: stream)
+        }
+        if total > limits.streamHighWater {
+            // Flow control: wait until the client has taken enough.
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                loop.execute { [self] in
+                    let pending = connection.pendingBytes(on: stream)
+                    queued.store(pending, ordering: .relaxed)
+                    if pending < limits.streamHighWater || !state.canRespond {
+                        continuation.resume()
+                    } else {
+                        writableWaiter = continuation
+                    }
+                }
+            }
+        }
+        if let error = ended.withLock({ $0 }) { throw error }
+    }
+}
+
+/// What a server enforces on every call.
+struct ServerLimits: Sendable {
+    var maxReceiveMessageSize: Int
+    var maxSendMessageSize: Int
+    var streamHighWater: Int
+    var compressResponses: Bool
+}

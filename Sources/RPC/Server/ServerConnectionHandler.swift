@@ -1,0 +1,164 @@
+import HTTP2
+import Synchronization
+
+/// The gRPC server side of one HTTP/2 connection: validates request headers,
+/// routes calls to handlers, and feeds each call its stream's events.
+/// Confined to the connection's loop.
+final class ServerConnectionHandler: HTTP2ConnectionDelegate {
+    private let router: MethodRouter
+    private let limits: ServerLimits
+    private let maxHeaderListSize: Int
+    private weak var registry: ConnectionRegistry?
+    private var headers: [Int32: RequestHeaders] = [:]
+    private var calls: [Int32: ServerCall] = [:]
+
+    init(router: MethodRouter, limits: ServerLimits, maxHeaderListSize: Int, registry: ConnectionRegistry) {
+        self.router = router
+        self.limits = limits
+        self.maxHeaderListSize = maxHeaderListSize
+        self.registry = registry
+    }
+
+    func headersBegan(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory) {
+        if category == .request {
+            headers[stream] = RequestHeaders(maxHeaderListSize: maxHeaderListSize)
+        }
+    }
+
+    func header(_ connection: HTTP2Connection, stream: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
+        guard headers[stream] != nil else { return true }  // Trailers from a client carry nothing for us.
+        // A rejected request is answered with its status once the block ends.
+        _ = headers[stream]!.add(name: name.assumingMemoryBound(to: UInt8.self), value: value.assumingMemoryBound(to: UInt8.self))
+        return true
+    }
+
+    func headersEnded(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory, endStream: Bool) {
+        guard category == .request, let accumulated = headers.removeValue(forKey: stream) else { return }
+        switch accumulated.finish() {
+        case .rejected(.http(let status, let message)):
+            connection.respond(stream, headers: [
+                HTTP2Header(":status", String(status)),
+                HTTP2Header("content-type", "text/plain"),
+                HTTP2Header("grpc-status", String(StatusCode.internalError.rawValue)),
+                HTTP2Header("grpc-message", PercentEncoding.encode(message)),
+            ], endStream: true)
+        case .rejected(.grpc(let error)):
+            Self.respondTrailersOnly(connection, stream: stream, error: error)
+        case .request(let request):
+            guard let handler = router.handler(forPath: Substring(request.path)) else {
+                Self.respondTrailersOnly(connection, stream: stream, error: unimplemented(Substring(request.path)))
+                return
+            }
+            let call = ServerCall(stream: stream, connection: connection, limits: limits)
+            calls[stream] = call
+            call.start(request: request, handler: handler, peer: connection.peer)
+            if endStream { call.requestEnded() }
+        }
+    }
+
+    func data(_ connection: HTTP2Connection, stream: Int32, bytes: UnsafeRawBufferPointer) {
+        calls[stream]?.received(bytes)
+    }
+
+    func peerFinished(_ connection: HTTP2Connection, stream: Int32) {
+        calls[stream]?.requestEnded()
+    }
+
+    func streamClosed(_ connection: HTTP2Connection, stream: Int32, errorCode: UInt32) {
+        headers[stream] = nil
+        calls.removeValue(forKey: stream)?.closed(errorCode: errorCode)
+        registry?.streamClosed(connection)
+    }
+
+    func streamWritable(_ connection: HTTP2Connection, stream: Int32) {
+        calls[stream]?.writable()
+    }
+
+    func goAwayReceived(_ connection: HTTP2Connection, lastStreamID: Int32, errorCode: UInt32) {}
+
+    func connectionActive(_ connection: HTTP2Connection) {}
+
+    func connectionClosed(_ connection: HTTP2Connection, error: HTTP2Error?) {
+        for (_, call) in calls { call.closed(errorCode: 8) }
+        calls.removeAll()
+        headers.removeAll()
+        registry?.remove(connection)
+    }
+
+    /// The number of calls in progress.
+    var activeCalls: Int { calls.count }
+
+    private func unimplemented(_ path: Substring) -> RPCError {
+        let parts = path.dropFirst().split(separator: "/", maxSplits: 1)
+        if parts.count == 2, router.serviceNames.contains(String(parts[0])) {
+            return RPCError(code: .unimplemented, message: "method \(parts[1]) is not implemented by service \(parts[0])")
+        }
+        if parts.count == 2 {
+            return RPCError(code: .unimplemented, message: "service \(parts[0]) is not served here")
+        }
+        return RPCError(code: .unimplemented, message: "\"\(path)\" is not a gRPC method path (/service/method)")
+    }
+
+    /// Answers with one HEADERS frame carrying the status (no message).
+    static func respondTrailersOnly(_ connection: HTTP2Connection, stream: Int32, error: RPCError) {
+        var headers = ServerCall.responseHeaders
+        headers.append(HTTP2Header("grpc-status", String(error.code.rawValue)))
+        if !error.message.isEmpty { headers.append(HTTP2Header("grpc-message", PercentEncoding.encode(error.message))) }
+        MetadataCoding.append(error.metadata, to: &headers)
+        connection.respond(stream, headers: headers, endStream: true)
+    }
+}
+
+/// The server's open connections, so shutdown can reach them and wait for
+/// them to finish.
+final class ConnectionRegistry: Sendable {
+    private struct State {
+        var connections: [ObjectIdentifier: HTTP2Connection] = [:]
+        var drained: [CheckedContinuation<Void, Never>] = []
+        var shuttingDown = false
+    }
+    private let state = Mutex(State())
+
+    func add(_ connection: HTTP2Connection) -> Bool {
+        state.withLock { state in
+            if state.shuttingDown { return false }
+            state.connections[ObjectIdentifier(connection)] = connection
+            return true
+        }
+    }
+
+    func remove(_ connection: HTTP2Connection) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.connections[ObjectIdentifier(connection)] = nil
+            guard state.connections.isEmpty else { return [] }
+            defer { state.drained.removeAll() }
+            return state.drained
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func streamClosed(_ connection: HTTP2Connection) {}
+
+    /// Marks the server as shutting down and returns the open connections.
+    func beginShutdown() -> [HTTP2Connection] {
+        state.withLock { state in
+            state.shuttingDown = true
+            return Array(state.connections.values)
+        }
+    }
+
+    /// All open connections now.
+    var all: [HTTP2Connection] { state.withLock { Array($0.connections.values) } }
+
+    /// Returns once no connection is open.
+    func waitUntilEmpty() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state -> Bool in
+                if state.connections.isEmpty { return true }
+                state.drained.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+}

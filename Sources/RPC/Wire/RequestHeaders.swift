@@ -1,0 +1,372 @@
+/// Validates the headers of a gRPC request on the server, one header at a time
+/// as the HTTP/2 layer decodes them, then as a whole at the end of the header
+/// block.
+///
+/// ``add(name:value:)`` keeps what a call needs
+/// (`:method`, `:path`, `:scheme`, `:authority`, `content-type`, `te`,
+/// `grpc-timeout`, `grpc-encoding`, `grpc-accept-encoding`, `user-agent`) and
+/// turns the other headers into custom metadata (`-bin` values
+/// base64-decoded); ``finish()`` then says whether the request is one to
+/// serve.
+///
+/// The checks, and what a failure answers:
+/// - The header list size (name + value + 32 per header, HTTP/2's rule) over
+///   ``maxHeaderListSize``: trailers-only `RESOURCE_EXHAUSTED` when a gRPC
+///   `content-type` came before, else HTTP 431. Reported by the header that
+///   crosses the limit; later headers are not looked at.
+/// - Malformed HTTP/2 (a name that is empty, not lowercase or has a character
+///   outside `0-9 a-z - _ .`; an unknown, repeated or late pseudo-header;
+///   a connection-specific header; `te` other than `trailers`): HTTP 400.
+/// - `:method` missing: HTTP 400; not `POST`: HTTP 405 (the response should
+///   carry `allow: POST`).
+/// - `:path` missing or empty: HTTP 400.
+/// - `content-type` missing or not `application/grpc` (alone, or followed by
+///   `+` or `;`): HTTP 415, as gRPC asks, so no other HTTP client mistakes the
+///   answer for success.
+/// - `grpc-timeout` malformed: `INTERNAL` "malformed grpc-timeout: …".
+/// - `grpc-encoding` other than `identity` or `gzip`: `UNIMPLEMENTED`
+///   (the response should carry `grpc-accept-encoding`).
+/// - A `-bin` value that is not base64: `INTERNAL`.
+///
+/// HTTP-level rules are checked before gRPC-level ones, so a non-gRPC client
+/// never gets a gRPC answer. Custom metadata text values with bytes outside
+/// printable ASCII are dropped (gRPC allows dropping them), and surrounding
+/// spaces are trimmed. Reserved `grpc-` headers other than the ones above,
+/// `content-length`, `accept-encoding`, `content-encoding` and `host` are not
+/// metadata (`host` stands in for a missing `:authority`).
+package struct RequestHeaders: Sendable {
+    /// The suggested default limit on the request header list: 8 KiB.
+    package static let defaultMaxHeaderListSize = 8 * 1024
+
+    /// The largest header list accepted, counted as HTTP/2's
+    /// `SETTINGS_MAX_HEADER_LIST_SIZE` does.
+    package let maxHeaderListSize: Int
+
+    /// A validated request: what the server needs to start the call.
+    package struct Request: Sendable, Hashable {
+        /// `:path`, e.g. `/servicevault.timer.v1.TimerService/GetTimer`.
+        package var path: String
+        /// `grpc-timeout`: how long the client waits; nil when it sent none.
+        /// The server adds it to its own clock's now to get the deadline.
+        package var timeout: Duration?
+        /// `grpc-encoding` of the request messages; nil when not sent
+        /// (messages are then never compressed).
+        package var encoding: Compression?
+        /// `grpc-accept-encoding`: what the client can read.
+        package var acceptedEncodings: MessageEncoding.Accepted
+        /// Custom metadata, in arrival order.
+        package var metadata: Metadata
+        /// `:authority`, else `host`; nil when neither was sent.
+        package var authority: String?
+        /// `:scheme`, nil when not sent.
+        package var scheme: String?
+        /// `user-agent`, nil when not sent.
+        package var userAgent: String?
+        /// `content-type`, e.g. `application/grpc+proto`.
+        package var contentType: String
+    }
+
+    /// Why a request is not served, and how to answer it.
+    package enum Rejection: Sendable, Hashable {
+        /// Not a (well-formed) gRPC request: answer with this HTTP status,
+        /// `content-type: text/plain` and `message` as the body.
+        case http(status: Int, message: String)
+        /// A gRPC request that fails before it starts: answer trailers-only
+        /// (`:status 200`, `content-type: application/grpc`, the status and
+        /// its percent-encoded message).
+        case grpc(RPCError)
+    }
+
+    /// What one header means for the request.
+    package enum Verdict: Sendable, Hashable {
+        /// Nothing is wrong yet.
+        case proceed
+        /// The request is rejected whatever follows; ``finish()`` returns the
+        /// same rejection. Later headers need not be added.
+        case reject(Rejection)
+    }
+
+    /// The result of ``finish()``.
+    package enum Outcome: Sendable, Hashable {
+        /// A request to serve.
+        case request(Request)
+        /// A request to refuse.
+        case rejected(Rejection)
+    }
+
+    private enum State {
+        /// Taking headers.
+        case collecting
+        /// Rejected for good by a header; later headers are ignored.
+        case rejected(Rejection)
+    }
+
+    private var state = State.collecting
+    private var headerListSize = 0
+    private var sawRegularHeader = false
+    private var method: String?
+    private var path: String?
+    private var scheme: String?
+    private var authority: String?
+    private var host: String?
+    private var contentType: String?
+    private var contentTypeIsGRPC = false
+    private var userAgent: String?
+    private var timeout: Duration?
+    private var encoding: Compression?
+    private var acceptedEncodings = MessageEncoding.Accepted.identityOnly
+    private var metadata = Metadata()
+    /// The first gRPC-level problem, reported by ``finish()`` once the
+    /// HTTP-level checks pass.
+    private var grpcError: RPCError?
+
+    /// An empty accumulator for one request.
+    ///
+    /// - Parameter maxHeaderListSize: the limit on the header list size, at least 0.
+    package init(maxHeaderListSize: Int = RequestHeaders.defaultMaxHeaderListSize) {
+        self.maxHeaderListSize = max(0, maxHeaderListSize)
+    }
+
+    /// Takes one header, as nghttp2's `on_header` callback hands it over.
+    /// The bytes are copied where kept; the buffers need not outlive the call.
+    package mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Verdict {
+        if case .rejected(let rejection) = state { return .reject(rejection) }
+        headerListSize += name.count + value.count + 32
+        if headerListSize > maxHeaderListSize {
+            let message = "request headers exceed the limit of \(maxHeaderListSize) bytes (at least \(headerListSize) bytes, counting name + value + 32 per header)"
+            return reject(contentTypeIsGRPC
+                ? .grpc(RPCError(code: .resourceExhausted, message: message))
+                : .http(status: 431, message: message))
+        }
+        guard let first = name.first else {
+            return reject(.http(status: 400, message: "empty header name"))
+        }
+        if first == UInt8(ascii: ":") {
+            return addPseudoHeader(name: name, value: value)
+        }
+        sawRegularHeader = true
+        if let problem = Self.nameProblem(name) {
+            return reject(.http(status: 400, message: problem))
+        }
+        if Self.matches(name, "content-type") {
+            if contentType == nil {
+                let text = Self.string(value)
+                contentType = text
+                contentTypeIsGRPC = Self.isGRPCContentType(value)
+            }
+        } else if Self.matches(name, "te") {
+            guard Self.equalsIgnoringCase(Self.trimmed(value), "trailers") else {
+                return reject(.http(status: 400, message: "te header must be \"trailers\", got \(WireText.quoted(value))"))
+            }
+        } else if Self.matches(name, "user-agent") {
+            userAgent = Self.string(value)
+        } else if Self.matches(name, "host") {
+            host = Self.string(value)
+        } else if Self.matches(name, "grpc-timeout") {
+            do throws(RPCError) {
+                timeout = try GRPCTimeout(parsing: value).duration
+            } catch {
+                recordGRPCError(error)
+            }
+        } else if Self.matches(name, "grpc-encoding") {
+            do throws(RPCError) {
+                encoding = try MessageEncoding.parseEncoding(value)
+            } catch {
+                recordGRPCError(error)
+            }
+        } else if Self.matches(name, "grpc-accept-encoding") {
+            if MessageEncoding.parseAcceptEncoding(value) == .all { acceptedEncodings = .all }
+        } else if Self.isConnectionSpecific(name) {
+            return reject(.http(status: 400, message: "connection-specific header \(WireText.quoted(name)) is not allowed in HTTP/2"))
+        } else if Self.hasPrefix(name, "grpc-") || Self.isHTTPOnly(name) {
+            // Reserved for gRPC itself, or about the HTTP message: not metadata.
+        } else {
+            addMetadata(name: name, value: value)
+        }
+        return .proceed
+    }
+
+    /// Takes one header given as strings (tests, and callers that hold
+    /// strings); see the byte variant.
+    package mutating func add(name: String, value: String) -> Verdict {
+        var name = name
+        var value = value
+        return name.withUTF8 { name in
+            value.withUTF8 { value in add(name: name, value: value) }
+        }
+    }
+
+    /// Validates the request as a whole, once its header block has ended.
+    package func finish() -> Outcome {
+        if case .rejected(let rejection) = state { return .rejected(rejection) }
+        guard let method else {
+            return .rejected(.http(status: 400, message: "missing :method"))
+        }
+        guard method == "POST" else {
+            return .rejected(.http(status: 405, message: "method \(WireText.quoted(method)) is not allowed: gRPC requires POST"))
+        }
+        guard let path, !path.isEmpty else {
+            return .rejected(.http(status: 400, message: "missing :path"))
+        }
+        guard let contentType else {
+            return .rejected(.http(status: 415, message: "missing content-type: gRPC requires application/grpc"))
+        }
+        guard contentTypeIsGRPC else {
+            return .rejected(.http(status: 415, message: "content-type \(WireText.quoted(contentType)) is not application/grpc"))
+        }
+        if let grpcError {
+            return .rejected(.grpc(grpcError))
+        }
+        return .request(Request(path: path, timeout: timeout, encoding: encoding, acceptedEncodings: acceptedEncodings,
+                                metadata: metadata, authority: authority ?? host, scheme: scheme, userAgent: userAgent,
+                                contentType: contentType))
+    }
+
+    // MARK: Headers
+
+    private mutating func reject(_ rejection: Rejection) -> Verdict {
+        state = .rejected(rejection)
+        metadata = Metadata()
+        return .reject(rejection)
+    }
+
+    private mutating func recordGRPCError(_ error: RPCError) {
+        if grpcError == nil { grpcError = error }
+    }
+
+    private mutating func addPseudoHeader(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Verdict {
+        if sawRegularHeader {
+            return reject(.http(status: 400, message: "pseudo-header \(WireText.quoted(name)) after regular headers"))
+        }
+        let text = Self.string(value)
+        let previous: String?
+        if Self.matches(name, ":method") {
+            previous = method
+            method = method ?? text
+        } else if Self.matches(name, ":path") {
+            previous = path
+            path = path ?? text
+        } else if Self.matches(name, ":scheme") {
+            previous = scheme
+            scheme = scheme ?? text
+        } else if Self.matches(name, ":authority") {
+            previous = authority
+            authority = authority ?? text
+        } else {
+            return reject(.http(status: 400, message: "unknown pseudo-header \(WireText.quoted(name)) in a request"))
+        }
+        guard previous == nil else {
+            return reject(.http(status: 400, message: "pseudo-header \(WireText.quoted(name)) repeated"))
+        }
+        return .proceed
+    }
+
+    private mutating func addMetadata(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+        let key = Self.string(name)
+        guard Self.hasSuffix(name, "-bin") else {
+            let text = Self.trimmed(value)
+            // gRPC lets a receiver drop a value outside printable ASCII; kept,
+            // it could not be echoed back as metadata.
+            guard text.allSatisfy({ (0x20...0x7E).contains($0) }) else { return }
+            metadata.add(Metadata.Entry(key: key, value: .string(Self.string(text))))
+            return
+        }
+        // Repeated binary headers may arrive joined with ",": each item is one value.
+        var itemStart = value.startIndex
+        for index in value.indices where value[index] == UInt8(ascii: ",") {
+            addBinary(key: key, Self.trimmed(value[itemStart..<index]))
+            itemStart = index + 1
+        }
+        addBinary(key: key, Self.trimmed(value[itemStart...]))
+    }
+
+    private mutating func addBinary(key: String, _ encoded: Slice<UnsafeBufferPointer<UInt8>>) {
+        do throws(RPCError) {
+            let bytes = try Base64.decode(encoded, context: "metadata \(WireText.quoted(key))")
+            metadata.add(Metadata.Entry(key: key, value: .binary(bytes)))
+        } catch {
+            recordGRPCError(error)
+        }
+    }
+
+    // MARK: Bytes
+
+    private static func string(_ bytes: some Collection<UInt8>) -> String {
+        String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Why `name` is not a valid regular header name, or nil.
+    private static func nameProblem(_ name: UnsafeBufferPointer<UInt8>) -> String? {
+        for byte in name {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+                continue
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                return "header name \(WireText.quoted(name)) is not lowercase"
+            default:
+                return "header name \(WireText.quoted(name)) has the invalid character \(WireText.describe(byte: byte))"
+            }
+        }
+        return nil
+    }
+
+    private static func isGRPCContentType(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
+        let prefix: StaticString = "application/grpc"
+        guard value.count >= prefix.utf8CodeUnitCount,
+              equalsIgnoringCase(value[..<prefix.utf8CodeUnitCount], prefix)
+        else { return false }
+        guard value.count > prefix.utf8CodeUnitCount else { return true }
+        let next = value[prefix.utf8CodeUnitCount]
+        return next == UInt8(ascii: "+") || next == UInt8(ascii: ";")
+    }
+
+    private static func isConnectionSpecific(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        matches(name, "connection") || matches(name, "keep-alive") || matches(name, "proxy-connection")
+            || matches(name, "transfer-encoding") || matches(name, "upgrade")
+    }
+
+    /// Headers about the HTTP message rather than the call (never metadata).
+    private static func isHTTPOnly(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        matches(name, "content-length") || matches(name, "accept-encoding") || matches(name, "content-encoding")
+    }
+
+    private static func literal(_ text: StaticString) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+    }
+
+    private static func matches(_ name: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
+        name.count == text.utf8CodeUnitCount && name.elementsEqual(literal(text))
+    }
+
+    private static func hasPrefix(_ name: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
+        name.count >= text.utf8CodeUnitCount && name.prefix(text.utf8CodeUnitCount).elementsEqual(literal(text))
+    }
+
+    private static func hasSuffix(_ name: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
+        name.count >= text.utf8CodeUnitCount && name.suffix(text.utf8CodeUnitCount).elementsEqual(literal(text))
+    }
+
+    private static func equalsIgnoringCase(_ bytes: some Collection<UInt8>, _ text: StaticString) -> Bool {
+        bytes.count == text.utf8CodeUnitCount && bytes.elementsEqual(literal(text)) { byte, expected in
+            ((UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte) == expected
+        }
+    }
+
+    private static func isSpace(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")
+    }
+
+    /// `bytes` without leading and trailing spaces and tabs.
+    private static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>) -> Slice<UnsafeBufferPointer<UInt8>> {
+        trimmed(bytes[...])
+    }
+
+    private static func trimmed(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Slice<UnsafeBufferPointer<UInt8>> {
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start < end, isSpace(bytes[start]) { start += 1 }
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+        return bytes[start..<end]
+    }
+}
