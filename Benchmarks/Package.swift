@@ -6,6 +6,10 @@ import PackageDescription
 ///
 /// `CodecBench` measures the Swift codec (`Codec`) in release mode; its plain-C
 /// counterpart is `c/codec_bench.c`. `scripts/bench-codec` builds and runs both.
+///
+/// `BenchServer` is a `GRPCServer` serving `grpc.health.v1.Health` only, the
+/// target of `scripts/bench-rpc`, which loads it with h2load side by side with
+/// nghttpd and grpcio's health server.
 let package = Package(
     name: "ServiceVaultTimersBenchmarks",
     dependencies: [
@@ -16,6 +20,12 @@ let package = Package(
             name: "CodecBench",
             dependencies: [
                 .product(name: "Codec", package: "ServiceVaultTimers"),
+            ]
+        ),
+        .executableTarget(
+            name: "BenchServer",
+            dependencies: [
+                .product(name: "RPC", package: "ServiceVaultTimers"),
             ]
         ),
     ],

@@ -86,7 +86,7 @@ func withEchoServer(configure: (inout GRPCServer.Configuration) -> Void = { _ in
 struct EndToEndTests {
     @Test("unary call with metadata both ways")
     func unary() async throws {
-        try await withEchoServer { _, channel, _ in
+        try await withEchoServer { (_: GRPCServer, channel: GRPCChannel, _: EchoService) async throws in
             var options = CallOptions()
             options.metadata.add("x-device", "phone")
             let request = VaultTimer.with { $0.id = 7; $0.description = "Réunion 🧭" }
@@ -104,7 +104,7 @@ struct EndToEndTests {
 
     @Test("an error status travels with its message and metadata")
     func errorStatus() async throws {
-        try await withEchoServer { _, channel, _ in
+        try await withEchoServer { (_: GRPCServer, channel: GRPCChannel, _: EchoService) async throws in
             do {
                 let _: VaultTimer = try await channel.unary(EchoService.fail, request: VaultTimer.with { $0.id = 3 }, options: CallOptions())
                 Issue.record("the call succeeded")
@@ -118,7 +118,7 @@ struct EndToEndTests {
 
     @Test("unknown methods and services are UNIMPLEMENTED")
     func unimplemented() async throws {
-        try await withEchoServer { _, channel, _ in
+        try await withEchoServer { (_: GRPCServer, channel: GRPCChannel, _: EchoService) async throws in
             for (method, fragment) in [
                 (MethodDescriptor(service: "test.Echo", method: "Nope", kind: .unary), "method Nope"),
                 (MethodDescriptor(service: "test.Missing", method: "Get", kind: .unary), "service test.Missing"),
@@ -136,7 +136,7 @@ struct EndToEndTests {
 
     @Test("server streaming delivers every message in order")
     func serverStreaming() async throws {
-        try await withEchoServer { _, channel, _ in
+        try await withEchoServer { (_: GRPCServer, channel: GRPCChannel, _: EchoService) async throws in
             let request = ListTimersRequest.with { $0.pageSize = 5_000; $0.pageToken = String(repeating: "x", count: 100) }
             let stream: ResponseStream<VaultTimer> = channel.serverStreaming(EchoService.stream, request: request, options: CallOptions())
             var next: Int64 = 0
@@ -150,7 +150,7 @@ struct EndToEndTests {
 
     @Test("client streaming and bidirectional streaming")
     func clientAndBidi() async throws {
-        try await withEchoServer { _, channel, _ in
+        try await withEchoServer { (_: GRPCServer, channel: GRPCChannel, _: EchoService) async throws in
             let timers = (1...50).map { i in VaultTimer.with { $0.id = Int64(i); $0.totalDuration = Int64(i) } }
             let meta: Meta = try await channel.clientStreaming(EchoService.collect, requests: timers, options: CallOptions())
             #expect(meta.activeCount == 50)
@@ -168,9 +168,26 @@ struct EndToEndTests {
         }
     }
 
+    /// Regression: messages sent on a streaming call before its connection was
+    /// up were dropped, and the call hung.
+    @Test("messages sent before the connection is up are not lost")
+    func sendBeforeConnected() async throws {
+        try await withEchoServer { (server: GRPCServer, _: GRPCChannel, _: EchoService) async throws in
+            let fresh = try GRPCChannel(configuration: .init(target: "127.0.0.1:\(server.port)"))
+            defer { fresh.close() }
+            let call: BidirectionalCall<VaultTimer, VaultTimer> = fresh.bidirectionalStreaming(EchoService.chat, options: CallOptions())
+            try await call.send(VaultTimer.with { $0.id = 1 })
+            try await call.send(VaultTimer.with { $0.id = 2 })
+            try await call.finish()
+            var ids: [Int64] = []
+            for try await timer in call.responses { ids.append(timer.id) }
+            #expect(ids == [1, 2])
+        }
+    }
+
     @Test("empty and 4 MiB messages; one byte more is RESOURCE_EXHAUSTED")
     func messageSizes() async throws {
-        try await withEchoServer { _, channel, _ in
+        try await withEchoServer { (_: GRPCServer, channel: GRPCChannel, _: EchoService) async throws in
             let empty: VaultTimer = try await channel.unary(EchoService.get, request: VaultTimer(), options: CallOptions())
             #expect(empty == VaultTimer())
 
@@ -193,7 +210,7 @@ struct EndToEndTests {
 
     @Test("the server cancels the handler at the deadline and answers DEADLINE_EXCEEDED")
     func deadline() async throws {
-        try await withEchoServer { _, channel, service in
+        try await withEchoServer { (_: GRPCServer, channel: GRPCChannel, service: EchoService) async throws in
             let started = ContinuousClock.now
             do {
                 let _: VaultTimer = try await channel.unary(EchoService.hang, request: VaultTimer(), options: CallOptions(timeout: .milliseconds(200)))
@@ -208,7 +225,7 @@ struct EndToEndTests {
 
     @Test("cancelling the client task resets the stream and cancels the handler")
     func clientCancellation() async throws {
-        try await withEchoServer { _, channel, service in
+        try await withEchoServer { (_: GRPCServer, channel: GRPCChannel, service: EchoService) async throws in
             let task = Task {
                 let _: VaultTimer = try await channel.unary(EchoService.hang, request: VaultTimer(), options: CallOptions())
             }
@@ -223,7 +240,7 @@ struct EndToEndTests {
 
     @Test("1,000 concurrent calls on one connection")
     func concurrentCalls() async throws {
-        try await withEchoServer { _, channel, _ in
+        try await withEchoServer { (_: GRPCServer, channel: GRPCChannel, _: EchoService) async throws in
             try await withThrowingTaskGroup(of: Int64.self) { group in
                 for i in 0..<1_000 {
                     group.addTask {
@@ -240,7 +257,7 @@ struct EndToEndTests {
 
     @Test("100 connections at once")
     func manyConnections() async throws {
-        try await withEchoServer { server, _, _ in
+        try await withEchoServer { (server: GRPCServer, _: GRPCChannel, _: EchoService) async throws in
             let channels = try (0..<100).map { _ in try GRPCChannel(configuration: .init(target: "127.0.0.1:\(server.port)")) }
             defer { for channel in channels { channel.close() } }
             try await withThrowingTaskGroup(of: Int64.self) { group in
@@ -259,7 +276,7 @@ struct EndToEndTests {
 
     @Test("gzip both ways")
     func gzip() async throws {
-        try await withEchoServer(configure: { $0.compressResponses = true }) { _, channel, _ in
+        try await withEchoServer(configure: { $0.compressResponses = true }) { (_: GRPCServer, channel: GRPCChannel, _: EchoService) async throws in
             let request = VaultTimer.with { $0.description = String(repeating: "compress me ", count: 10_000) }
             let response: VaultTimer = try await channel.unary(EchoService.get, request: request, options: CallOptions(compression: .gzip))
             #expect(response.description == request.description)

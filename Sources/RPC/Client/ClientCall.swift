@@ -30,6 +30,9 @@ final class ClientCall: ClientResponseSource, ClientRequestSink, @unchecked Send
     private var headerState = ResponseHeaders()
     private var sawResponseHeaders = false
     private var streamClosed = false
+    /// What a streaming caller sent before the stream was open.
+    private var unopenedBody: [UInt8] = []
+    private var unopenedEnd = false
 
     // MARK: Caller side
     private var framer: MessageFramer
@@ -58,6 +61,10 @@ final class ClientCall: ClientResponseSource, ClientRequestSink, @unchecked Send
     /// `endStream`, ending the request (loop).
     func open(on connection: HTTP2Connection, headers: [HTTP2Header], body: [UInt8], endStream: Bool) -> Bool {
         if status != nil { return true }  // Cancelled before it started.
+        // Messages sent (and the end) while the connection was being made.
+        let body = body + unopenedBody
+        let endStream = endStream || unopenedEnd
+        unopenedBody = []
         let bodyless = body.isEmpty && endStream
         guard let id = connection.request(headers: headers, endStream: bodyless) else { return false }
         self.connection = connection
@@ -265,7 +272,11 @@ final class ClientCall: ClientResponseSource, ClientRequestSink, @unchecked Send
         let framed = try frame(message)
         let total = queued.add(framed.count, ordering: .relaxed).newValue
         loop.execute { [self] in
-            guard status == nil, let connection, stream > 0 else { return }
+            guard status == nil else { return }
+            guard let connection, stream > 0 else {
+                unopenedBody += framed
+                return
+            }
             connection.send(framed, on: stream)
         }
         if total > 256 << 10 {
@@ -286,7 +297,11 @@ final class ClientCall: ClientResponseSource, ClientRequestSink, @unchecked Send
 
     func finish() async throws(RPCError) {
         loop.execute { [self] in
-            guard status == nil, let connection, stream > 0 else { return }
+            guard status == nil else { return }
+            guard let connection, stream > 0 else {
+                unopenedEnd = true
+                return
+            }
             connection.finish(stream, trailers: nil)
         }
     }
