@@ -66,6 +66,29 @@ package struct HTTP2Configuration: Sendable {
     package var streamHighWater: Int = 256 << 10
     /// Below this, queued bytes make the stream writable again.
     package var streamLowWater: Int = 64 << 10
+    /// Received DATA counts against the flow-control windows until the
+    /// application calls ``HTTP2Connection/consume(_:on:)``, so a peer cannot
+    /// send faster than we read.
+    package var manualFlowControl = true
+    /// Send a PING after this long without reading anything; close when it is
+    /// not answered within ``keepaliveTimeout``. nil: no keepalive.
+    package var keepaliveInterval: Duration? = .seconds(7_200)
+    /// How long a keepalive PING may go unanswered.
+    package var keepaliveTimeout: Duration = .seconds(20)
+    /// PINGs closer together than this are strikes (the peer's keepalive is
+    /// too aggressive).
+    package var minPeerPingInterval: Duration = .seconds(300)
+    /// Strikes tolerated before GOAWAY(ENHANCE_YOUR_CALM, "too_many_pings").
+    package var maxPingStrikes = 2
+    /// Close (GOAWAY, then when idle) after this long without an open stream. nil: never.
+    package var maxIdle: Duration? = nil
+    /// Close gracefully after this long in all. nil: never.
+    package var maxAge: Duration? = nil
+    /// The peer must complete the connection preface and SETTINGS within this.
+    package var handshakeTimeout: Duration = .seconds(10)
+    /// Invalid frames, or streams we had to reset, tolerated before
+    /// GOAWAY(ENHANCE_YOUR_CALM).
+    package var maxProtocolViolations = 100
 
     package init() {}
 }
@@ -104,8 +127,21 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     private var closed = false
     private var connecting: Bool
     private var pendingWritable: [Int32] = []
-    /// Header bytes of the block being received, per HTTP/2's size rule.
-    private var headerListBytes: [Int32: Int] = [:]
+    /// Header bytes of the block being received, per HTTP/2's size rule
+    /// (blocks never interleave, so one counter serves all streams).
+    private var headerListBytes = 0
+    /// Open streams (for idleness).
+    private var openStreams = 0
+    private var lastPeerPing: UInt64 = 0
+    private var pingStrikes = 0
+    private var violations = 0
+    private var peerSettingsReceived = false
+    private var awaitingPingAck = false
+    private var lastRead: UInt64 = EventLoop.now()
+    private var timers: [EventLoop.Timer] = []
+    private var idleTimer: EventLoop.Timer?
+    /// Why the connection is going away, when it is.
+    package private(set) var goingAway = false
 
     /// Queued DATA for one stream, read by nghttp2 through the data provider.
     private struct OutboundStream {
@@ -145,6 +181,72 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         watchingWrite = connecting
         try loop.register(fd, events: events, source: self)
         if !connecting { handshakeAndFlush() }
+        startTimers()
+    }
+
+    private func startTimers() {
+        timers.append(loop.schedule(after: configuration.handshakeTimeout) { [self] in
+            if !peerSettingsReceived {
+                close(error: HTTP2Error(code: .protocolError, message: "the peer did not complete the HTTP/2 handshake in time"))
+            }
+        })
+        if let maxAge = configuration.maxAge {
+            timers.append(loop.schedule(after: maxAge) { [self] in
+                goAway(code: 0, debug: "max_age")
+            })
+        }
+        if let interval = configuration.keepaliveInterval { scheduleKeepalive(interval) }
+        resetIdleTimer()
+    }
+
+    private func scheduleKeepalive(_ interval: Duration) {
+        timers.append(loop.schedule(after: interval) { [self] in
+            guard !closed else { return }
+            let quiet = EventLoop.now() &- lastRead
+            let (seconds, attoseconds) = interval.components
+            let intervalNanos = UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
+            if quiet >= intervalNanos && !awaitingPingAck {
+                awaitingPingAck = true
+                ping()
+                timers.append(loop.schedule(after: configuration.keepaliveTimeout) { [self] in
+                    if awaitingPingAck {
+                        close(error: HTTP2Error(code: .closed, message: "keepalive PING not answered"))
+                    }
+                })
+            }
+            scheduleKeepalive(interval)
+        })
+    }
+
+    private func resetIdleTimer() {
+        idleTimer?.cancel()
+        idleTimer = nil
+        guard let maxIdle = configuration.maxIdle, openStreams == 0, !closed else { return }
+        idleTimer = loop.schedule(after: maxIdle) { [self] in
+            if openStreams == 0 { goAway(code: 0, debug: "max_idle") }
+        }
+    }
+
+    /// Counts a protocol violation by the peer; past the limit the connection
+    /// is told to calm down and closed.
+    private func violation(_ what: String) {
+        violations += 1
+        if violations > configuration.maxProtocolViolations {
+            goAway(code: UInt32(NGHTTP2_ENHANCE_YOUR_CALM.rawValue), debug: what)
+            closeAfterFlush = true
+        }
+    }
+    private var closeAfterFlush = false
+
+    /// Tells nghttp2 that `count` bytes of `stream`'s DATA have been taken by
+    /// the application, reopening the flow-control windows by as much.
+    package func consume(_ count: Int, on stream: Int32) {
+        guard configuration.manualFlowControl, count > 0, let session, !closed else { return }
+        if nghttp2_session_consume(session, stream, count) != 0 {
+            // The stream is gone: its bytes still count against the connection.
+            nghttp2_session_consume_connection(session, count)
+        }
+        scheduleFlush()
     }
 
     // MARK: Submitting (loop thread only)
@@ -239,6 +341,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     /// the streams in flight finish and the connection closes when idle.
     package func goAway(code: UInt32, debug: String = "") {
         guard let session, !closed else { return }
+        goingAway = true
         let last = nghttp2_session_get_last_proc_stream_id(session)
         var bytes = Array(debug.utf8)
         nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, code, &bytes, bytes.count)
@@ -264,6 +367,9 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     package func close(error: HTTP2Error? = nil) {
         guard !closed else { return }
         closed = true
+        for timer in timers { timer.cancel() }
+        timers.removeAll()
+        idleTimer?.cancel()
         loop.deregister(fd)
         transport.shutdown()
         CLinux.close(fd)
@@ -341,6 +447,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
             rounds += 1
             let n = transport.read(fd: fd, into: buffer)
             if n > 0 {
+                lastRead = EventLoop.now()
                 let consumed = nghttp2_session_mem_recv(session, buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), n)
                 if consumed < 0 {
                     // A protocol violation: nghttp2 has queued GOAWAY; send it and close.
@@ -412,8 +519,8 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
             updateEvents()
             if !pause { readAvailable() }
         }
-        if backlog == 0 && nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0 {
-            close(error: nil)
+        if backlog == 0 && (closeAfterFlush || (nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0)) {
+            close(error: closeAfterFlush ? HTTP2Error(code: .protocolError, message: "closed after too many protocol violations") : nil)
         }
     }
 
@@ -451,6 +558,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, onFrameRecv)
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, onDataChunk)
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onStreamClose)
+        nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(callbacks, onInvalidFrame)
 
         var option: OpaquePointer?
         guard nghttp2_option_new(&option) == 0, let option else {
@@ -458,6 +566,9 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         }
         defer { nghttp2_option_del(option) }
         nghttp2_option_set_no_closed_streams(option, 1)
+        if configuration.manualFlowControl { nghttp2_option_set_no_auto_window_update(option, 1) }
+        // PINGs are acknowledged by us, so a flood past the strike limit is not.
+        nghttp2_option_set_no_auto_ping_ack(option, 1)
         nghttp2_option_set_max_outbound_ack(option, 1000)
         nghttp2_option_set_max_settings(option, 32)
         nghttp2_option_set_max_continuations(option, 8)
@@ -503,17 +614,23 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
 
     fileprivate func beginHeaders(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
         let stream = frame.pointee.hd.stream_id
-        headerListBytes[stream] = 0
-        delegate?.headersBegan(self, stream: stream, category: category(of: frame))
+        headerListBytes = 0
+        let category = category(of: frame)
+        if category == .request {
+            openStreams += 1
+            idleTimer?.cancel()
+            idleTimer = nil
+        }
+        delegate?.headersBegan(self, stream: stream, category: category)
         return 0
     }
 
     fileprivate func header(_ frame: UnsafePointer<nghttp2_frame>, _ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Int32 {
         let stream = frame.pointee.hd.stream_id
         // nghttp2 1.52 does not enforce MAX_HEADER_LIST_SIZE on input: count it here.
-        let total = (headerListBytes[stream] ?? 0) + name.count + value.count + 32
-        headerListBytes[stream] = total
-        if total > Int(configuration.maxHeaderListSize) {
+        headerListBytes += name.count + value.count + 32
+        if headerListBytes > Int(configuration.maxHeaderListSize) {
+            violation("header list too large")
             return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue  // resets the stream
         }
         guard let delegate else { return 0 }
@@ -525,12 +642,23 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         let endStream = hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
         switch UInt32(hd.type) {
         case NGHTTP2_HEADERS.rawValue:
-            headerListBytes[hd.stream_id] = nil
+            headerListBytes = 0
             delegate?.headersEnded(self, stream: hd.stream_id, category: category(of: frame), endStream: endStream)
         case NGHTTP2_DATA.rawValue:
             if endStream { delegate?.peerFinished(self, stream: hd.stream_id) }
         case NGHTTP2_GOAWAY.rawValue:
             delegate?.goAwayReceived(self, lastStreamID: frame.pointee.goaway.last_stream_id, errorCode: frame.pointee.goaway.error_code)
+        case NGHTTP2_SETTINGS.rawValue:
+            peerSettingsReceived = true
+        case NGHTTP2_PING.rawValue:
+            if hd.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) != 0 {
+                awaitingPingAck = false
+            } else if role == .client || pingReceived() {
+                var opaque = frame.pointee.ping.opaque_data
+                withUnsafeBytes(of: &opaque) { raw in
+                    _ = nghttp2_submit_ping(session, UInt8(NGHTTP2_FLAG_ACK.rawValue), raw.baseAddress?.assumingMemoryBound(to: UInt8.self))
+                }
+            }
         default:
             break
         }
@@ -544,8 +672,42 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
 
     fileprivate func streamClosed(_ stream: Int32, _ errorCode: UInt32) -> Int32 {
         outbound[stream] = nil
-        headerListBytes[stream] = nil
+        if role == .server && stream % 2 == 1 {
+            openStreams = max(0, openStreams - 1)
+            if openStreams == 0 { resetIdleTimer() }
+        }
         delegate?.streamClosed(self, stream: stream, errorCode: errorCode)
+        return 0
+    }
+
+    /// A PING from the peer: too many too close together are strikes
+    /// (gRPC's keepalive enforcement).
+    private func pingReceived() -> Bool {
+        if goingAway { return false }
+        let now = EventLoop.now()
+        let (seconds, attoseconds) = configuration.minPeerPingInterval.components
+        let minimum = UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
+        if lastPeerPing != 0 && now &- lastPeerPing < minimum {
+            pingStrikes += 1
+            if pingStrikes > configuration.maxPingStrikes {
+                goAway(code: UInt32(NGHTTP2_ENHANCE_YOUR_CALM.rawValue), debug: "too_many_pings")
+                closeAfterFlush = true
+                return false
+            }
+        }
+        lastPeerPing = now
+        return true
+    }
+
+    /// Data or headers went out: pings since are expected (gRPC resets
+    /// strikes when the server sends).
+    private func resetPingStrikes() {
+        pingStrikes = 0
+        lastPeerPing = 0
+    }
+
+    fileprivate func invalidFrame() -> Int32 {
+        violation("invalid frames")
         return 0
     }
 
@@ -556,6 +718,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         }
         let count = min(length, out.pending)
         if count > 0 {
+            resetPingStrikes()
             out.bytes.withUnsafeBufferPointer { source in
                 buffer.update(from: source.baseAddress! + out.offset, count: count)
             }
@@ -609,6 +772,10 @@ private let onDataChunk: nghttp2_on_data_chunk_recv_callback = { _, _, stream, d
 
 private let onStreamClose: nghttp2_on_stream_close_callback = { _, stream, errorCode, userData in
     HTTP2Connection.from(userData).streamClosed(stream, errorCode)
+}
+
+private let onInvalidFrame: nghttp2_on_invalid_frame_recv_callback = { _, _, _, userData in
+    HTTP2Connection.from(userData).invalidFrame()
 }
 
 private let dataReadCallback: nghttp2_data_source_read_callback = { _, stream, buffer, length, flags, _, userData in

@@ -1,3 +1,4 @@
+import Codec
 import Foundation
 import Synchronization
 import Testing
@@ -109,7 +110,7 @@ final class PeerProcess {
     private let output = Pipe()
     private let errors = Pipe()
     private var lines: AsyncStream<String>.Iterator
-    private let log = Mutex<[String]>([])
+    private let log = Transcript()
     private let exit = ExitStatus()
     /// What the child is, in messages.
     let name: String
@@ -129,16 +130,19 @@ final class PeerProcess {
         lines = stream.makeAsyncIterator()
         let log = self.log
         output.fileHandleForReading.readabilityHandler = LineSplitter { line in
-            log.withLock { $0.append(line) }
+            log.append(line)
             continuation.yield(line)
         } end: {
             continuation.finish()
         }.handler
         errors.fileHandleForReading.readabilityHandler = LineSplitter { line in
-            log.withLock { $0.append("stderr: \(line)") }
+            log.append("stderr: \(line)")
         } end: {}.handler
         let exit = self.exit
-        process.terminationHandler = { process in exit.set(process.terminationStatus) }
+        process.terminationHandler = { process in
+            let status = process.terminationStatus
+            exit.set(process.terminationReason == .uncaughtSignal ? 128 + status : status)
+        }
         do {
             try process.run()
         } catch {
@@ -167,7 +171,7 @@ final class PeerProcess {
 
     /// Everything the child printed so far, standard error lines marked.
     var transcript: String {
-        "--- \(name) ---\n" + log.withLock { $0.joined(separator: "\n") } + "\n---"
+        "--- \(name) ---\n" + log.text + "\n---"
     }
 
     /// Waits until the child exits; its exit status (128 + N when killed by
@@ -269,6 +273,15 @@ private final class LineSplitter: Sendable {
             for line in complete { onLine(line) }
         }
     }
+}
+
+/// The lines a child printed, from the threads that read its pipes.
+private final class Transcript: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+
+    var text: String { lines.withLock { $0.joined(separator: "\n") } }
 }
 
 /// A child's exit status, awaited by any number of tasks.

@@ -19,6 +19,10 @@ final class ClientCall: ClientResponseSource, ClientRequestSink, @unchecked Send
     private(set) var stream: Int32 = 0
     private var deframer: MessageDeframer
     private var inbox: [[UInt8]] = []
+    /// Bytes of the messages waiting in `inbox`, and bytes not yet given back
+    /// to flow control because the caller is behind (as on the server).
+    private var inboxBytes = 0
+    private var unconsumed = 0
     private var initial: Metadata?
     private var trailing = Metadata()
     private var status: RPCError?
@@ -137,6 +141,7 @@ final class ClientCall: ClientResponseSource, ClientRequestSink, @unchecked Send
     }
 
     func received(_ bytes: UnsafeRawBufferPointer) {
+        account(bytes.count)
         guard status == nil else { return }
         var input = bytes
         do {
@@ -146,6 +151,7 @@ final class ClientCall: ClientResponseSource, ClientRequestSink, @unchecked Send
                     receiver.resume(returning: .success(message))
                 } else {
                     inbox.append(message)
+                    inboxBytes += message.count
                 }
             }
         } catch {
@@ -153,7 +159,28 @@ final class ClientCall: ClientResponseSource, ClientRequestSink, @unchecked Send
         }
     }
 
+    /// Flow control: see `ServerCall.account`.
+    private func account(_ count: Int) {
+        unconsumed += count
+        if inboxBytes < ServerCall.inboxLimit || status != nil {
+            connection?.consume(unconsumed, on: stream)
+            unconsumed = 0
+        }
+    }
+
+    private func took(_ message: [UInt8]) {
+        inboxBytes -= message.count
+        if unconsumed > 0 && inboxBytes < ServerCall.inboxLimit {
+            connection?.consume(unconsumed, on: stream)
+            unconsumed = 0
+        }
+    }
+
     func closed(errorCode: UInt32) {
+        if unconsumed > 0 {
+            connection?.consume(unconsumed, on: stream)
+            unconsumed = 0
+        }
         streamClosed = true
         guard status == nil else { return }
         switch errorCode {
@@ -192,7 +219,11 @@ final class ClientCall: ClientResponseSource, ClientRequestSink, @unchecked Send
         if let receiver {
             self.receiver = nil
             if let error { receiver.resume(returning: .failure(error)) }
-            else if !inbox.isEmpty { receiver.resume(returning: .success(inbox.removeFirst())) }
+            else if !inbox.isEmpty {
+                let message = inbox.removeFirst()
+                took(message)
+                receiver.resume(returning: .success(message))
+            }
             else { receiver.resume(returning: .success(nil)) }
         }
         if let error {
@@ -220,7 +251,9 @@ final class ClientCall: ClientResponseSource, ClientRequestSink, @unchecked Send
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<[UInt8]?, RPCError>, Never>) in
                 loop.execute { [self] in
                     if !inbox.isEmpty {
-                        continuation.resume(returning: .success(inbox.removeFirst()))
+                        let message = inbox.removeFirst()
+                        took(message)
+                        continuation.resume(returning: .success(message))
                     } else if let status {
                         continuation.resume(returning: status.code == .ok ? .success(nil) : .failure(status))
                     } else {

@@ -266,7 +266,11 @@ final class ClientConnectionHandler: HTTP2ConnectionDelegate, @unchecked Sendabl
     }
 
     func data(_ connection: HTTP2Connection, stream: Int32, bytes: UnsafeRawBufferPointer) {
-        calls[stream]?.received(bytes)
+        if let call = calls[stream] {
+            call.received(bytes)
+        } else {
+            connection.consume(bytes.count, on: stream)  // A call that already ended.
+        }
     }
 
     func peerFinished(_ connection: HTTP2Connection, stream: Int32) {

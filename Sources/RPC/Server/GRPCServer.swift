@@ -30,6 +30,22 @@ public final class GRPCServer: Sendable {
         public var maxHeaderListSize: Int
         /// Compress responses with gzip for clients that accept it.
         public var compressResponses: Bool
+        /// Ping a connection after this long without traffic, and close it if
+        /// the ping is not answered within `keepaliveTimeout`. nil: never.
+        public var keepaliveInterval: Duration?
+        /// How long a keepalive ping may go unanswered.
+        public var keepaliveTimeout: Duration
+        /// Client pings closer together than this count as strikes; after
+        /// `maxPingStrikes` the connection gets GOAWAY `too_many_pings`.
+        public var minClientPingInterval: Duration
+        /// Ping strikes tolerated.
+        public var maxPingStrikes: Int
+        /// Close connections idle (no call) this long. nil: never.
+        public var maxConnectionIdle: Duration?
+        /// Close connections gracefully after this long. nil: never.
+        public var maxConnectionAge: Duration?
+        /// Time allowed for a new connection's HTTP/2 preface and SETTINGS.
+        public var handshakeTimeout: Duration
 
         /// Defaults: 4 MiB messages both ways, 100 streams per connection,
         /// 8 KiB of headers, no response compression.
@@ -43,6 +59,13 @@ public final class GRPCServer: Sendable {
             self.maxConcurrentStreams = 100
             self.maxHeaderListSize = 8 << 10
             self.compressResponses = false
+            self.keepaliveInterval = .seconds(7_200)
+            self.keepaliveTimeout = .seconds(20)
+            self.minClientPingInterval = .seconds(300)
+            self.maxPingStrikes = 2
+            self.maxConnectionIdle = nil
+            self.maxConnectionAge = nil
+            self.handshakeTimeout = .seconds(10)
         }
     }
 
@@ -77,6 +100,13 @@ public final class GRPCServer: Sendable {
             // The HTTP/2 layer's hard cap is twice the limit, so a request just over
             // the limit gets a precise gRPC status from the RPC layer, not a reset.
             http2.maxHeaderListSize = UInt32(configuration.maxHeaderListSize * 2)
+            http2.keepaliveInterval = configuration.keepaliveInterval
+            http2.keepaliveTimeout = configuration.keepaliveTimeout
+            http2.minPeerPingInterval = configuration.minClientPingInterval
+            http2.maxPingStrikes = configuration.maxPingStrikes
+            http2.maxIdle = configuration.maxConnectionIdle
+            http2.maxAge = configuration.maxConnectionAge
+            http2.handshakeTimeout = configuration.handshakeTimeout
             let tls = try configuration.tls.map { tls throws(HTTP2Error) in
                 try TLSContext(certificateChain: tls.certificateChain, privateKey: tls.privateKey)
             }

@@ -20,6 +20,13 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
     private var state = ServerCallState()
     private var deframer: MessageDeframer
     private var inbox: [[UInt8]] = []
+    /// Bytes of the messages waiting in `inbox`.
+    private var inboxBytes = 0
+    /// Bytes received but not yet given back to flow control, because the
+    /// handler has not taken the messages before them.
+    private var unconsumed = 0
+    /// Above this many waiting bytes, the client's window stays closed.
+    static let inboxLimit = 1 << 20
     private var receiver: CheckedContinuation<Result<[UInt8]?, RPCError>, Never>?
     private var writableWaiter: CheckedContinuation<Void, Never>?
     private var deadlineTimer: EventLoop.Timer?
@@ -79,6 +86,7 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
 
     /// Body bytes arrived (loop).
     func received(_ bytes: UnsafeRawBufferPointer) {
+        account(bytes.count)
         guard state.acceptsRequestData else { return }
         var input = bytes
         do {
@@ -105,6 +113,10 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
     /// end after our trailers. Either way the handler must stop.
     func closed(errorCode: UInt32) {
         let wasOpen = state.streamClosed()
+        if unconsumed > 0 {
+            connection.consume(unconsumed, on: stream)
+            unconsumed = 0
+        }
         deadlineTimer?.cancel()
         deadlineTimer = nil
         if wasOpen {
@@ -149,6 +161,27 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
             receiver.resume(returning: result)
         } else if case .success(let message?) = result {
             inbox.append(message)
+            inboxBytes += message.count
+        }
+    }
+
+    /// Flow control: received bytes are given back to the client's window at
+    /// once, unless the handler is behind, in which case they wait until it
+    /// takes messages (so a client cannot make the server buffer without bound).
+    private func account(_ count: Int) {
+        unconsumed += count
+        if inboxBytes < Self.inboxLimit || !state.acceptsRequestData {
+            connection.consume(unconsumed, on: stream)
+            unconsumed = 0
+        }
+    }
+
+    /// The handler took a message from the inbox (loop).
+    private func took(_ message: [UInt8]) {
+        inboxBytes -= message.count
+        if unconsumed > 0 && inboxBytes < Self.inboxLimit {
+            connection.consume(unconsumed, on: stream)
+            unconsumed = 0
         }
     }
 
@@ -200,7 +233,9 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[UInt8]?, RPCError>, Never>) in
             loop.execute { [self] in
                 if !inbox.isEmpty {
-                    continuation.resume(returning: .success(inbox.removeFirst()))
+                    let message = inbox.removeFirst()
+                    took(message)
+                    continuation.resume(returning: .success(message))
                 } else if let error = state.failure {
                     continuation.resume(returning: .failure(error))
                 } else if state.requestFinished {

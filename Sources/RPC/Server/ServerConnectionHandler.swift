@@ -57,7 +57,11 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
     }
 
     func data(_ connection: HTTP2Connection, stream: Int32, bytes: UnsafeRawBufferPointer) {
-        calls[stream]?.received(bytes)
+        if let call = calls[stream] {
+            call.received(bytes)
+        } else {
+            connection.consume(bytes.count, on: stream)  // A rejected request's body.
+        }
     }
 
     func peerFinished(_ connection: HTTP2Connection, stream: Int32) {
