@@ -373,11 +373,8 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         loop.deregister(fd)
         transport.shutdown()
         CLinux.close(fd)
-        // Tell the delegate about each stream still open, then the connection.
+        // The delegate ends the streams it knows when it hears of the close.
         let delegate = self.delegate
-        for stream in outbound.keys.sorted() where delegate != nil {
-            delegate?.streamClosed(self, stream: stream, errorCode: UInt32(NGHTTP2_CANCEL.rawValue))
-        }
         outbound.removeAll()
         if let session {
             nghttp2_session_del(session)
@@ -405,15 +402,18 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
             }
             return
         }
-        if events & (EPOLLIN.rawValue | EPOLLERR.rawValue | EPOLLHUP.rawValue | EPOLLRDHUP.rawValue) != 0 {
+        var justHandshaked = false
+        if !transport.handshakeDone {
+            // TLS first: no HTTP/2 byte moves before the handshake is done.
+            handshakeAndFlush()
+            if closed || !transport.handshakeDone { return }
+            justHandshaked = true  // TLS may already hold the peer's first bytes.
+        }
+        if justHandshaked || events & (EPOLLIN.rawValue | EPOLLERR.rawValue | EPOLLHUP.rawValue | EPOLLRDHUP.rawValue) != 0 {
             readAvailable()
             if closed { return }
         }
-        if events & EPOLLOUT.rawValue != 0 || !transport.handshakeDone {
-            handshakeAndFlush()
-        } else {
-            flush()
-        }
+        flush()
     }
 
     private func handshakeAndFlush() {
@@ -456,15 +456,22 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
                     return
                 }
                 deliverWritable()
-                if n < buffer.count { break }
+                if n < buffer.count && !transport.hasBufferedInput { break }
             } else if n == 0 {
                 close(error: nil)
                 return
             } else if n == -Int(EAGAIN) {
                 break
             } else {
-                close(error: .system("read", Int32(-n)))
+                close(error: transport.lastError ?? .system("read", Int32(-n)))
                 return
+            }
+        }
+        if transport.hasBufferedInput && !readingPaused && !closed {
+            // Decrypted bytes wait inside TLS, where epoll cannot see them.
+            loop.atEndOfRound { [self] in
+                readAvailable()
+                flush()
             }
         }
     }

@@ -133,6 +133,12 @@ final class TLSConnection {
         }
     }
 
+    /// Why the last read or write failed.
+    private(set) var lastError: HTTP2Error?
+
+    /// Decrypted bytes waiting in OpenSSL.
+    var pending: Int32 { SSL_pending(ssl) }
+
     func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         let rc = SSL_read(ssl, buffer.baseAddress, Int32(min(buffer.count, Int(Int32.max))))
         if rc > 0 { return Int(rc) }
@@ -140,7 +146,7 @@ final class TLSConnection {
         case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return -Int(EAGAIN)
         case SSL_ERROR_ZERO_RETURN: return 0
         default:
-            ERR_clear_error()
+            lastError = TLSContext.error("TLS read failed")
             return -Int(EIO)
         }
     }

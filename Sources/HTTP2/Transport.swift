@@ -65,4 +65,16 @@ enum Transport {
     func shutdown() {
         if case .tls(let tls) = self { tls.shutdown() }
     }
+
+    /// Whether TLS holds decrypted input not yet read.
+    var hasBufferedInput: Bool {
+        if case .tls(let tls) = self { return tls.pending > 0 }
+        return false
+    }
+
+    /// What failed, when TLS knows better than errno.
+    var lastError: HTTP2Error? {
+        if case .tls(let tls) = self { return tls.lastError }
+        return nil
+    }
 }

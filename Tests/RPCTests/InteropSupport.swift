@@ -39,9 +39,14 @@ enum InteropEnvironment {
         return Paths(python: python, certificates: URL(fileURLWithPath: certificates))
     }
 
-    /// The venv and the certificates, made first if needed.
+    /// The venv and the certificates, made first if needed. Cancelling the
+    /// waiting task (a test's time limit) stops the scripts.
     static func prepare() async throws -> Paths {
-        try await preparation.value
+        try await withTaskCancellationHandler {
+            try await preparation.value
+        } onCancel: {
+            preparation.cancel()
+        }
     }
 
     /// Runs a script of the repository; its last line of output.
@@ -95,8 +100,8 @@ enum InteropTransport: String, Sendable, CustomTestStringConvertible {
 }
 
 /// A child process whose standard output is read line by line as it comes
-/// (a `readabilityHandler` feeding an `AsyncStream`, no polling) and whose
-/// standard error is kept for the failure message.
+/// (a reader thread feeding an `AsyncStream`, no polling) and whose standard
+/// error is kept for the failure message.
 ///
 /// Its standard input is a pipe that this process holds open: peers started
 /// with `--lifeline` exit when it closes, so they end with the test process
@@ -129,15 +134,15 @@ final class PeerProcess {
         let (stream, continuation) = AsyncStream<String>.makeStream()
         lines = stream.makeAsyncIterator()
         let log = self.log
-        output.fileHandleForReading.readabilityHandler = LineSplitter { line in
+        let stdout = LineReader(output.fileHandleForReading) { line in
             log.append(line)
             continuation.yield(line)
         } end: {
             continuation.finish()
-        }.handler
-        errors.fileHandleForReading.readabilityHandler = LineSplitter { line in
+        }
+        let stderr = LineReader(errors.fileHandleForReading) { line in
             log.append("stderr: \(line)")
-        } end: {}.handler
+        } end: {}
         let exit = self.exit
         process.terminationHandler = { process in
             let status = process.terminationStatus
@@ -149,6 +154,8 @@ final class PeerProcess {
             continuation.finish()
             throw InteropError("cannot start \(executable): \(error)")
         }
+        stdout.start(name: "\(name) stdout")
+        stderr.start(name: "\(name) stderr")
     }
 
     deinit {
@@ -235,43 +242,44 @@ func withOurServer(_ transport: InteropTransport, certificate: String = "server"
     await server.shutdown(grace: .seconds(1))
 }
 
-/// Splits what a pipe delivers into lines (UTF-8, "\n"; a last line without
-/// one counts too) for a `FileHandle.readabilityHandler`.
-private final class LineSplitter: Sendable {
-    private let pending = Mutex<[UInt8]>([])
+/// Reads a pipe to its end on a thread of its own, line by line (UTF-8,
+/// "\n"; a last line without one counts too).
+///
+/// A blocking read on a dedicated thread, not `FileHandle.readabilityHandler`:
+/// on Linux that handler is sometimes not called at end of file
+/// (swift-corelibs-foundation issue 3275), which leaves a reader waiting forever.
+private final class LineReader: Sendable {
+    private let handle: FileHandle
     private let onLine: @Sendable (String) -> Void
     private let onEnd: @Sendable () -> Void
 
-    init(_ onLine: @escaping @Sendable (String) -> Void, end onEnd: @escaping @Sendable () -> Void) {
+    init(_ handle: FileHandle, _ onLine: @escaping @Sendable (String) -> Void, end onEnd: @escaping @Sendable () -> Void) {
+        self.handle = handle
         self.onLine = onLine
         self.onEnd = onEnd
     }
 
-    var handler: @Sendable (FileHandle) -> Void {
-        { [self] handle in
+    func start(name: String) {
+        let thread = Thread { [self] in run() }
+        thread.name = name
+        thread.start()
+    }
+
+    private func run() {
+        var pending: [UInt8] = []
+        while true {
+            // Blocks until the child writes or closes its end (exits).
             let data = handle.availableData
-            if data.isEmpty {
-                // End of file: the child closed it (exited).
-                handle.readabilityHandler = nil
-                let rest = pending.withLock { pending in
-                    defer { pending.removeAll() }
-                    return pending
-                }
-                if !rest.isEmpty { onLine(String(decoding: rest, as: UTF8.self)) }
-                onEnd()
-                return
+            if data.isEmpty { break }
+            pending.append(contentsOf: data)
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                onLine(String(decoding: pending[..<newline], as: UTF8.self))
+                pending.removeSubrange(...newline)
             }
-            let complete = pending.withLock { pending -> [String] in
-                pending.append(contentsOf: data)
-                var lines: [String] = []
-                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    lines.append(String(decoding: pending[..<newline], as: UTF8.self))
-                    pending.removeSubrange(...newline)
-                }
-                return lines
-            }
-            for line in complete { onLine(line) }
         }
+        if !pending.isEmpty { onLine(String(decoding: pending, as: UTF8.self)) }
+        try? handle.close()
+        onEnd()
     }
 }
 

@@ -15,6 +15,15 @@ struct TLSTests {
         try GRPCChannel(configuration: .init(target: "127.0.0.1:\(port)", tls: roots.map { .init(trustRoots: $0, serverName: serverName) }))
     }
 
+    /// Runs one step of a test; its error says which step failed.
+    static func step<T>(_ what: String, _ body: () async throws(RPCError) -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            throw InteropError("\(what): \(error)")
+        }
+    }
+
     /// Expects a health check through `channel` to fail with UNAVAILABLE,
     /// its message containing each of `fragments`.
     static func expectRefused(_ channel: GRPCChannel, _ fragments: [String], _ what: Comment) async {
@@ -36,11 +45,16 @@ struct TLSTests {
             let channel = try Self.channel(server.port, trusting: paths.certificate("ca.pem"))
             defer { channel.close() }
             let client = GRPCHealthV1.HealthClient(channel: channel)
-            #expect(try await client.check(.with { $0.service = "" }, options: Self.options).status == .serving)
+            let checked = try await Self.step("Check") { () async throws(RPCError) in
+                try await client.check(.with { $0.service = "" }, options: Self.options)
+            }
+            #expect(checked.status == .serving)
             var watch = client.watch(.with { $0.service = "a.Service" }, options: Self.options).makeAsyncIterator()
-            #expect(try await watch.next()?.status == .serving)
+            let first = try await Self.step("Watch, first response") { () async throws(RPCError) in try await watch.next() }
+            #expect(first?.status == .serving)
             health.setStatus(.notServing, for: "a.Service")
-            #expect(try await watch.next()?.status == .notServing)
+            let second = try await Self.step("Watch, response after the change") { () async throws(RPCError) in try await watch.next() }
+            #expect(second?.status == .notServing)
         }
     }
 

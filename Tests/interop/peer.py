@@ -40,11 +40,14 @@ def start_lifeline():
     process is gone (then nothing else would stop this one)."""
 
     def watch():
+        # The raw descriptor, not sys.stdin: a daemon thread blocked in a
+        # buffered read holds its lock, which fails the interpreter's shutdown.
         try:
-            while sys.stdin.buffer.read(4096):
+            while os.read(0, 4096):
                 pass
-        finally:
-            os._exit(2)
+        except OSError:
+            pass
+        os._exit(2)
 
     threading.Thread(target=watch, name="lifeline", daemon=True).start()
 

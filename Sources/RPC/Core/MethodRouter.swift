@@ -9,13 +9,33 @@ public protocol RPCService: Sendable {
     func registerMethods(with router: inout MethodRouter)
 }
 
+/// Encodes a response message, mapping codec errors to `INTERNAL`.
+func encodeResponse<M: ProtoMessage>(_ message: M) throws(RPCError) -> [UInt8] {
+    do {
+        return try message.serializedBytes()
+    } catch {
+        throw RPCError(code: .internalError, message: "response could not be encoded: \(error)")
+    }
+}
+
 /// Maps `:path` to handlers. Built once before the server starts; read-only
 /// afterwards.
 public struct MethodRouter: Sendable {
-    /// A type-erased handler: runs one call over its transport.
+    /// A type-erased handler.
     struct Handler: Sendable {
+        /// How the call runs.
+        enum Body: Sendable {
+            /// Streams: the handler drives the call through its transport.
+            case streaming(@Sendable (any ServerCallIO, ServerContext) async throws -> Void)
+            /// Unary: the one request in, the one response out (serialized),
+            /// so the server hands the call over once and back once.
+            case unary(@Sendable ([UInt8], ServerContext) async throws -> [UInt8])
+            /// Unary, answered on the event loop itself: for calls that need
+            /// no I/O and cannot block.
+            case inline(@Sendable ([UInt8], ServerContext) throws -> [UInt8])
+        }
         let method: MethodDescriptor
-        let run: @Sendable (any ServerCallIO, ServerContext) async throws -> Void
+        let body: Body
     }
 
     private(set) var handlers: [String: Handler] = [:]
@@ -43,11 +63,23 @@ public struct MethodRouter: Sendable {
         _ method: MethodDescriptor,
         _ handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
     ) {
-        add(method) { io, context in
-            let request = try await Self.single(Request.self, io)
-            let response = try await handler(request, context)
-            try await ResponseWriter<Response>(io: io).send(response)
-        }
+        add(method, .unary { bytes, context in
+            let request = try decodeRequest(Request.self, bytes)
+            return try encodeResponse(try await handler(request, context))
+        })
+    }
+
+    /// Registers a unary method answered on the event loop, without a hop to
+    /// Swift's concurrency pool: only for handlers that finish at once, never
+    /// block and never wait (e.g. a health check reading in-memory state).
+    public mutating func registerInlineUnary<Request: ProtoMessage, Response: ProtoMessage>(
+        _ method: MethodDescriptor,
+        _ handler: @escaping @Sendable (Request, ServerContext) throws -> Response
+    ) {
+        add(method, .inline { bytes, context in
+            let request = try decodeRequest(Request.self, bytes)
+            return try encodeResponse(try handler(request, context))
+        })
     }
 
     /// Registers a server-streaming method.
@@ -55,10 +87,10 @@ public struct MethodRouter: Sendable {
         _ method: MethodDescriptor,
         _ handler: @escaping @Sendable (Request, ResponseWriter<Response>, ServerContext) async throws -> Void
     ) {
-        add(method) { io, context in
+        add(method, .streaming { io, context in
             let request = try await Self.single(Request.self, io)
             try await handler(request, ResponseWriter(io: io), context)
-        }
+        })
     }
 
     /// Registers a client-streaming method.
@@ -66,10 +98,10 @@ public struct MethodRouter: Sendable {
         _ method: MethodDescriptor,
         _ handler: @escaping @Sendable (RequestStream<Request>, ServerContext) async throws -> Response
     ) {
-        add(method) { io, context in
+        add(method, .streaming { io, context in
             let response = try await handler(RequestStream(io: io), context)
             try await ResponseWriter<Response>(io: io).send(response)
-        }
+        })
     }
 
     /// Registers a bidirectional-streaming method.
@@ -77,14 +109,14 @@ public struct MethodRouter: Sendable {
         _ method: MethodDescriptor,
         _ handler: @escaping @Sendable (RequestStream<Request>, ResponseWriter<Response>, ServerContext) async throws -> Void
     ) {
-        add(method) { io, context in
+        add(method, .streaming { io, context in
             try await handler(RequestStream(io: io), ResponseWriter(io: io), context)
-        }
+        })
     }
 
-    private mutating func add(_ method: MethodDescriptor, _ run: @escaping @Sendable (any ServerCallIO, ServerContext) async throws -> Void) {
+    private mutating func add(_ method: MethodDescriptor, _ body: Handler.Body) {
         precondition(handlers[method.path] == nil, "\(method.path) registered twice")
-        handlers[method.path] = Handler(method: method, run: run)
+        handlers[method.path] = Handler(method: method, body: body)
     }
 
     /// Reads exactly one request message (unary and server-streaming calls).

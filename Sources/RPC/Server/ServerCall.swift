@@ -32,6 +32,8 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
     private var deadlineTimer: EventLoop.Timer?
     private var task: Task<Void, Never>?
     private var context: ServerContext?
+    /// A unary handler waiting for the end of the request.
+    private var unaryBody: MethodRouter.Handler.Body?
     private var responseEncoding: Compression = .identity
     /// Frames responses; used by the handler side only, one send at a time.
     private var framer = MessageFramer()
@@ -67,21 +69,92 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
                 fail(RPCError(code: .deadlineExceeded, message: "deadline of \(GRPCTimeout(roundingUp: timeout).headerValue) exceeded"))
             }
         }
-        let run = handler.run
-        task = Task { [self] in
-            let status: RPCError?
-            do {
-                try await run(self, context)
-                status = nil
-            } catch let error as RPCError {
-                status = error
-            } catch is CancellationError {
-                status = RPCError(code: .cancelled, message: "the call was cancelled")
-            } catch {
-                status = RPCError(code: .unknown, message: "the handler failed")
+        switch handler.body {
+        case .streaming(let run):
+            task = Task { [self] in
+                let status: RPCError?
+                do {
+                    try await run(self, context)
+                    status = nil
+                } catch {
+                    status = Self.status(for: error)
+                }
+                loop.execute { [self] in complete(status) }
             }
-            loop.execute { [self] in complete(status) }
+        case .unary, .inline:
+            unaryBody = handler.body  // Runs once the request has ended.
         }
+    }
+
+    /// The status a handler's error ends the call with.
+    static func status(for error: any Error) -> RPCError {
+        switch error {
+        case let error as RPCError: error
+        case is CancellationError: RPCError(code: .cancelled, message: "the call was cancelled")
+        default: RPCError(code: .unknown, message: "the handler failed")
+        }
+    }
+
+    /// The request of a unary call is complete: run the handler, inline or in
+    /// a task that hands back the serialized response in one hop (loop).
+    private func runUnary() {
+        guard let body = unaryBody else { return }
+        unaryBody = nil
+        guard inbox.count == 1 else {
+            fail(RPCError(code: .internalError, message: "expected one request message, got \(inbox.count)"))
+            return
+        }
+        let request = inbox.removeFirst()
+        took(request)
+        guard let context else { return }
+        switch body {
+        case .inline(let handler):
+            do {
+                respond(with: try handler(request, context))
+            } catch {
+                fail(Self.status(for: error))
+            }
+        case .unary(let handler):
+            task = Task { [self] in
+                let result: Result<[UInt8], RPCError>
+                do {
+                    result = .success(try await handler(request, context))
+                } catch {
+                    result = .failure(Self.status(for: error))
+                }
+                loop.execute { [self] in
+                    task = nil
+                    switch result {
+                    case .success(let response): respond(with: response)
+                    case .failure(let error): fail(error)
+                    }
+                }
+            }
+        case .streaming:
+            break
+        }
+    }
+
+    /// Sends a unary call's whole response: headers, the message, the status (loop).
+    private func respond(with response: [UInt8]) {
+        guard state.canRespond else { return }
+        guard response.count <= limits.maxSendMessageSize else {
+            fail(RPCError(code: .resourceExhausted,
+                          message: "response message of \(response.count) bytes is larger than the limit of \(limits.maxSendMessageSize)"))
+            return
+        }
+        var framed: [UInt8] = []
+        do {
+            try framer.append(response, to: &framed)
+        } catch {
+            fail(error)
+            return
+        }
+        deadlineTimer?.cancel()
+        deadlineTimer = nil
+        sendHeadersIfNeeded()
+        connection.send(framed, on: stream)
+        sendStatus(RPCError(code: .ok, message: ""), trailing: context?.trailingMetadata ?? Metadata())
     }
 
     /// Body bytes arrived (loop).
@@ -89,8 +162,11 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
         account(bytes.count)
         guard state.acceptsRequestData else { return }
         var input = bytes
-        do {
+        do throws(RPCError) {
             while let message = try deframer.next(from: &input) {
+                if unaryBody != nil && !inbox.isEmpty {
+                    throw RPCError(code: .internalError, message: "expected one request message, got more")
+                }
                 deliver(.success(message))
             }
         } catch {
@@ -103,9 +179,14 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
         guard state.requestEnded() else { return }
         do {
             try deframer.finish()
-            deliver(.success(nil))
         } catch {
             fail(error)
+            return
+        }
+        if unaryBody != nil {
+            runUnary()
+        } else {
+            deliver(.success(nil))
         }
     }
 
@@ -137,7 +218,9 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
     /// status, and the handler is cancelled.
     func fail(_ error: RPCError) {
         guard state.canRespond else { return }
-        sendStatus(error, trailing: context?.trailingMetadata ?? Metadata())
+        var trailing = context?.trailingMetadata ?? Metadata()
+        for entry in error.metadata { trailing.add(entry) }
+        sendStatus(error, trailing: trailing)
         cancelHandler(error)
     }
 

@@ -9,7 +9,8 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
     private let limits: ServerLimits
     private let maxHeaderListSize: Int
     private weak var registry: ConnectionRegistry?
-    private var headers: [Int32: RequestHeaders] = [:]
+    /// The request header block being received: blocks never interleave.
+    private var block: (stream: Int32, headers: RequestHeaders)?
     private var calls: [Int32: ServerCall] = [:]
 
     init(router: MethodRouter, limits: ServerLimits, maxHeaderListSize: Int, registry: ConnectionRegistry) {
@@ -20,20 +21,22 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
     }
 
     func headersBegan(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory) {
-        if category == .request {
-            headers[stream] = RequestHeaders(maxHeaderListSize: maxHeaderListSize)
-        }
+        block = category == .request ? (stream, RequestHeaders(maxHeaderListSize: maxHeaderListSize)) : nil
     }
 
     func header(_ connection: HTTP2Connection, stream: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
-        guard headers[stream] != nil else { return true }  // Trailers from a client carry nothing for us.
-        // A rejected request is answered with its status once the block ends.
-        _ = headers[stream]!.add(name: name.assumingMemoryBound(to: UInt8.self), value: value.assumingMemoryBound(to: UInt8.self))
+        // Trailers from a client carry nothing for us; a rejected request is
+        // answered with its status once the block ends.
+        if block?.stream == stream {
+            _ = block!.headers.add(name: name.assumingMemoryBound(to: UInt8.self), value: value.assumingMemoryBound(to: UInt8.self))
+        }
         return true
     }
 
     func headersEnded(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory, endStream: Bool) {
-        guard category == .request, let accumulated = headers.removeValue(forKey: stream) else { return }
+        guard category == .request, let current = block, current.stream == stream else { return }
+        block = nil
+        let accumulated = current.headers
         switch accumulated.finish() {
         case .rejected(.http(let status, let message)):
             connection.respond(stream, headers: [
@@ -69,7 +72,7 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
     }
 
     func streamClosed(_ connection: HTTP2Connection, stream: Int32, errorCode: UInt32) {
-        headers[stream] = nil
+        if block?.stream == stream { block = nil }
         calls.removeValue(forKey: stream)?.closed(errorCode: errorCode)
         registry?.streamClosed(connection)
     }
@@ -85,7 +88,7 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
     func connectionClosed(_ connection: HTTP2Connection, error: HTTP2Error?) {
         for (_, call) in calls { call.closed(errorCode: 8) }
         calls.removeAll()
-        headers.removeAll()
+        block = nil
         registry?.remove(connection)
     }
 

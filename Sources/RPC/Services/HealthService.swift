@@ -45,7 +45,22 @@ public final class HealthService: GRPCHealthV1.HealthProvider, Sendable {
         state.withLock { $0.statuses[service] }
     }
 
+    /// Registers Check to be answered on the event loop (it only reads
+    /// memory), and Watch as a stream.
+    public func registerMethods(with router: inout MethodRouter) {
+        router.registerInlineUnary(GRPCHealthV1.HealthMethods.check) { [self] (request: GRPCHealthV1.HealthCheckRequest, _: ServerContext) in
+            try currentStatus(request)
+        }
+        router.registerServerStreaming(GRPCHealthV1.HealthMethods.watch) { [self] (request: GRPCHealthV1.HealthCheckRequest, responses, context) in
+            try await watch(request, responses: responses, context: context)
+        }
+    }
+
     public func check(_ request: GRPCHealthV1.HealthCheckRequest, context: ServerContext) async throws -> GRPCHealthV1.HealthCheckResponse {
+        try currentStatus(request)
+    }
+
+    private func currentStatus(_ request: GRPCHealthV1.HealthCheckRequest) throws(RPCError) -> GRPCHealthV1.HealthCheckResponse {
         guard let status = status(of: request.service) else {
             throw RPCError(code: .notFound, message: "unknown service \"\(request.service)\"")
         }
