@@ -3,14 +3,14 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: help bootstrap build test proto fuzz bench services-up services-down run clean
+.PHONY: help bootstrap build test proto fuzz bench venv certs services-up services-down run clean
 
 help:
 	@echo "make test   install what is missing, build, start PostgreSQL and Redis under .run/, run every test"
 	@echo "make run    (arrives with the server: see README)"
-	@echo "make proto  regenerate Sources/TimerProtoC from proto/"
+	@echo "make proto  regenerate everything made from proto/ (C code, descriptor sets, Swift stubs)"
 	@echo "make fuzz   run the codec fuzzer for FUZZ_SECONDS (default 60)"
-	@echo "make bench  codec micro-benchmark: Swift codec against plain protobuf-c"
+	@echo "make bench  codec against plain protobuf-c; gRPC health calls against nghttpd and grpcio (h2load)"
 	@echo "make clean  stop the services and remove build output and .run/"
 
 bootstrap:
@@ -22,10 +22,16 @@ build: bootstrap
 services-up: bootstrap
 	@scripts/services up
 
+venv: bootstrap
+	@scripts/venv
+
+certs: bootstrap
+	@scripts/test-certs
+
 services-down:
 	@scripts/services down
 
-test: build services-up
+test: build services-up venv certs
 	@eval "$$(scripts/services env)" && scripts/leak-check
 	@eval "$$(scripts/services env)" && swift test --skip-build $(SWIFT_BUILD_FLAGS)
 
@@ -35,8 +41,9 @@ proto: bootstrap
 fuzz: bootstrap
 	scripts/fuzz
 
-bench: bootstrap
+bench: bootstrap venv
 	scripts/bench-codec
+	scripts/bench-rpc
 
 run:
 	@echo "timerd, the server, is not built yet: 'make run' arrives with it."

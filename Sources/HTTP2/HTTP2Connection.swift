@@ -84,8 +84,11 @@ package struct HTTP2Configuration: Sendable {
     package var maxIdle: Duration? = nil
     /// Close gracefully after this long in all. nil: never.
     package var maxAge: Duration? = nil
-    /// The peer must complete the connection preface and SETTINGS within this.
+    /// The peer must complete the connection preface and SETTINGS, and
+    /// acknowledge ours, within this.
     package var handshakeTimeout: Duration = .seconds(10)
+    /// A header block (HEADERS and its CONTINUATIONs) must arrive within this.
+    package var headerBlockTimeout: Duration = .seconds(10)
     /// Invalid frames, or streams we had to reset, tolerated before
     /// GOAWAY(ENHANCE_YOUR_CALM).
     package var maxProtocolViolations = 100
@@ -136,6 +139,10 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     private var pingStrikes = 0
     private var violations = 0
     private var peerSettingsReceived = false
+    private var ourSettingsAcknowledged = false
+    /// When the header block being received began (0: none in progress).
+    private var headerBlockStarted: UInt64 = 0
+    private var headerTimer: EventLoop.Timer?
     private var awaitingPingAck = false
     private var lastRead: UInt64 = EventLoop.now()
     private var timers: [EventLoop.Timer] = []
@@ -186,8 +193,8 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
 
     private func startTimers() {
         timers.append(loop.schedule(after: configuration.handshakeTimeout) { [self] in
-            if !peerSettingsReceived {
-                close(error: HTTP2Error(code: .protocolError, message: "the peer did not complete the HTTP/2 handshake in time"))
+            if !peerSettingsReceived || !ourSettingsAcknowledged {
+                close(error: HTTP2Error(code: .protocolError, message: "the peer did not complete the HTTP/2 handshake (SETTINGS and its ACK) in time"))
             }
         })
         if let maxAge = configuration.maxAge {
@@ -216,6 +223,24 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
             }
             scheduleKeepalive(interval)
         })
+    }
+
+    /// Checks, one timeout after it is armed, that no header block has been
+    /// dragging on that long (a slow-header attack); re-arms while blocks come.
+    private func armHeaderTimer() {
+        headerTimer = loop.schedule(after: configuration.headerBlockTimeout) { [self] in
+            headerTimer = nil
+            guard !closed, headerBlockStarted != 0 else { return }
+            let (seconds, attoseconds) = configuration.headerBlockTimeout.components
+            let limit = UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
+            if EventLoop.now() &- headerBlockStarted >= limit {
+                goAway(code: UInt32(NGHTTP2_ENHANCE_YOUR_CALM.rawValue), debug: "header block timeout")
+                closeAfterFlush = true
+                flush()
+            } else {
+                armHeaderTimer()
+            }
+        }
     }
 
     private func resetIdleTimer() {
@@ -369,6 +394,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         closed = true
         for timer in timers { timer.cancel() }
         timers.removeAll()
+        headerTimer?.cancel()
         idleTimer?.cancel()
         loop.deregister(fd)
         transport.shutdown()
@@ -622,6 +648,8 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     fileprivate func beginHeaders(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
         let stream = frame.pointee.hd.stream_id
         headerListBytes = 0
+        headerBlockStarted = EventLoop.now()
+        if headerTimer == nil { armHeaderTimer() }
         let category = category(of: frame)
         if category == .request {
             openStreams += 1
@@ -650,13 +678,18 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         switch UInt32(hd.type) {
         case NGHTTP2_HEADERS.rawValue:
             headerListBytes = 0
+            headerBlockStarted = 0
             delegate?.headersEnded(self, stream: hd.stream_id, category: category(of: frame), endStream: endStream)
         case NGHTTP2_DATA.rawValue:
             if endStream { delegate?.peerFinished(self, stream: hd.stream_id) }
         case NGHTTP2_GOAWAY.rawValue:
             delegate?.goAwayReceived(self, lastStreamID: frame.pointee.goaway.last_stream_id, errorCode: frame.pointee.goaway.error_code)
         case NGHTTP2_SETTINGS.rawValue:
-            peerSettingsReceived = true
+            if hd.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) != 0 {
+                ourSettingsAcknowledged = true
+            } else {
+                peerSettingsReceived = true
+            }
         case NGHTTP2_PING.rawValue:
             if hd.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) != 0 {
                 awaitingPingAck = false

@@ -122,6 +122,31 @@ struct ConnectionRulesTests {
         }
     }
 
+    @Test("a header block that never ends gets GOAWAY(ENHANCE_YOUR_CALM) and the connection is closed")
+    func slowHeaders() throws {
+        try withServer({ $0.headerBlockTimeout = .milliseconds(200) }) { port in
+            let client = try RawClient(port: port)
+            client.handshake()
+            client.send(frame(type: 4, flags: 1, stream: 0, payload: []))
+            // HEADERS without END_HEADERS, and no CONTINUATION after it.
+            client.send(frame(type: 1, flags: 0x1, stream: 1, payload: [0x83, 0x86, 0x84]))
+            let frames = client.readUntilClosed()
+            let goAway = try #require(frames.first { $0.type == 7 })
+            #expect(goAwayCode(goAway.payload) == 11)
+        }
+    }
+
+    @Test("a peer that never acknowledges our SETTINGS is closed")
+    func settingsAckTimeout() throws {
+        try withServer({ $0.handshakeTimeout = .milliseconds(200) }) { port in
+            let client = try RawClient(port: port)
+            client.handshake()  // Its own SETTINGS, but no ACK of ours.
+            let started = ContinuousClock.now
+            _ = client.readUntilClosed()
+            #expect(ContinuousClock.now - started < .seconds(4))
+        }
+    }
+
     @Test("a silent peer is pinged, and closed when it does not answer")
     func keepalive() throws {
         try withServer({
