@@ -199,8 +199,13 @@ package final class EventLoop: @unchecked Sendable {
             runTimers()
             endRound()
         }
+        // Break the cycles through the loop (sources, timers and tasks hold
+        // connections, which hold the loop) so everything is released.
         sources.removeAll()
         afterRound.removeAll()
+        timers = TimerHeap()
+        running.removeAll()
+        inbox.withLock { $0.tasks.removeAll() }
     }
 
     private func runTasks() {
