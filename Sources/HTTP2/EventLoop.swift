@@ -173,6 +173,13 @@ package final class EventLoop: @unchecked Sendable {
 
     private func run() {
         threadID = pthread_self()
+        // A write to a socket the peer has closed (OpenSSL's writes have no
+        // MSG_NOSIGNAL) must fail with EPIPE, not kill the process: SIGPIPE is
+        // a synchronous signal, so blocking it on the loop threads is enough.
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
         var buffer = name.utf8.prefix(15).map { CChar(bitPattern: $0) } + [0]
         pthread_setname_np(pthread_self(), &buffer)
         let capacity = 256

@@ -144,8 +144,11 @@ final class TLSConnection {
         if rc > 0 { return Int(rc) }
         switch SSL_get_error(ssl, rc) {
         case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return -Int(EAGAIN)
-        case SSL_ERROR_ZERO_RETURN: return 0
+        case SSL_ERROR_ZERO_RETURN:
+            peerGone = true
+            return 0
         default:
+            peerGone = true
             lastError = TLSContext.error("TLS read failed")
             return -Int(EIO)
         }
@@ -157,12 +160,17 @@ final class TLSConnection {
         switch SSL_get_error(ssl, rc) {
         case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return -Int(EAGAIN)
         default:
+            peerGone = true
             ERR_clear_error()
             return -Int(EPIPE)
         }
     }
 
+    /// Set once the peer has closed or an I/O error happened: no close_notify then.
+    private var peerGone = false
+
     func shutdown() {
-        if handshakeDone { SSL_shutdown(ssl) }
+        if handshakeDone && !peerGone { SSL_shutdown(ssl) }
+        ERR_clear_error()
     }
 }

@@ -316,3 +316,17 @@ private final class ExitStatus: Sendable {
         }
     }
 }
+
+/// A health request about `service` ("" for the whole server).
+///
+/// Tests pass this, not a `.with { … }` closure, inside `#expect(…)`: Swift
+/// 6.3.1 can give a closure written in a macro's argument the same
+/// discriminator as another closure of the same function, emit only one of
+/// them, and call it for both (seen here: a request built for
+/// "no.such.Service" went out with the "" of a closure in an earlier
+/// `#expect`).
+func healthRequest(_ service: String) -> GRPCHealthV1.HealthCheckRequest {
+    var request = GRPCHealthV1.HealthCheckRequest()
+    request.service = service
+    return request
+}

@@ -20,14 +20,25 @@ struct StandardServicesTests {
         await server.shutdown(grace: .seconds(1))
     }
 
+    /// A health request, built without a closure (closures written inside
+    /// `#expect` can be miscompiled by Swift 6.3.1 into a copy of another).
+    func request(_ service: String) -> GRPCHealthV1.HealthCheckRequest {
+        var request = GRPCHealthV1.HealthCheckRequest()
+        request.service = service
+        return request
+    }
+
     @Test("Check: known services SERVING, unknown NOT_FOUND")
     func check() async throws {
         try await withServer { (channel: GRPCChannel, _: HealthService) async throws in
             let client = GRPCHealthV1.HealthClient(channel: channel)
-            #expect(try await client.check(.with { $0.service = "" }).status == .serving)
-            #expect(try await client.check(.with { $0.service = EchoService.name }).status == .serving)
+            let server = try await client.check(request(""))
+            #expect(server.status == .serving)
+            let echo = try await client.check(request(EchoService.name))
+            #expect(echo.status == .serving)
+            let unknown = request("no.such.Service")
             await #expect(throws: RPCError(code: .notFound, message: "unknown service \"no.such.Service\"")) {
-                try await client.check(.with { $0.service = "no.such.Service" })
+                try await client.check(unknown)
             }
         }
     }
@@ -36,24 +47,20 @@ struct StandardServicesTests {
     func watch() async throws {
         try await withServer { (channel: GRPCChannel, health: HealthService) async throws in
             let client = GRPCHealthV1.HealthClient(channel: channel)
-            var known = client.watch(.with { $0.service = EchoService.name }).makeAsyncIterator()
-            let next1 = try await known.next()
-
-            #expect(next1?.status == .serving)
+            var known = client.watch(request(EchoService.name)).makeAsyncIterator()
+            let first = try await known.next()
+            #expect(first?.status == .serving)
             health.setStatus(.notServing, for: EchoService.name)
-            let next2 = try await known.next()
+            let second = try await known.next()
+            #expect(second?.status == .notServing)
 
-            #expect(next2?.status == .notServing)
-
-            var unknown = client.watch(.with { $0.service = "later.Service" }).makeAsyncIterator()
-            let next3 = try await unknown.next()
-
-            #expect(next3?.status == .serviceUnknown)
+            var unknown = client.watch(request("later.Service")).makeAsyncIterator()
+            let before = try await unknown.next()
+            #expect(before?.status == .serviceUnknown)
             // The stream stayed open: a status set later arrives on it.
             health.setStatus(.serving, for: "later.Service")
-            let next4 = try await unknown.next()
-
-            #expect(next4?.status == .serving)
+            let after = try await unknown.next()
+            #expect(after?.status == .serving)
         }
     }
 

@@ -28,7 +28,7 @@ struct TLSTests {
     /// its message containing each of `fragments`.
     static func expectRefused(_ channel: GRPCChannel, _ fragments: [String], _ what: Comment) async {
         do throws(RPCError) {
-            let response = try await GRPCHealthV1.HealthClient(channel: channel).check(.with { $0.service = "" }, options: options)
+            let response = try await GRPCHealthV1.HealthClient(channel: channel).check(healthRequest(""), options: options)
             Issue.record("\(what): the call succeeded (\(response.status))")
         } catch {
             #expect(error.code == .unavailable, "\(what): \(error)")
@@ -46,10 +46,10 @@ struct TLSTests {
             defer { channel.close() }
             let client = GRPCHealthV1.HealthClient(channel: channel)
             let checked = try await Self.step("Check") { () async throws(RPCError) in
-                try await client.check(.with { $0.service = "" }, options: Self.options)
+                try await client.check(healthRequest(""), options: Self.options)
             }
             #expect(checked.status == .serving)
-            var watch = client.watch(.with { $0.service = "a.Service" }, options: Self.options).makeAsyncIterator()
+            var watch = client.watch(healthRequest("a.Service"), options: Self.options).makeAsyncIterator()
             let first = try await Self.step("Watch, first response") { () async throws(RPCError) in try await watch.next() }
             #expect(first?.status == .serving)
             health.setStatus(.notServing, for: "a.Service")
@@ -66,7 +66,7 @@ struct TLSTests {
             // which the certificate carries as an IP address (not as a DNS name).
             let channel = try Self.channel(server.port, trusting: paths.certificate("ca.pem"), serverName: nil)
             defer { channel.close() }
-            #expect(try await GRPCHealthV1.HealthClient(channel: channel).check(.with { $0.service = "" }, options: Self.options).status == .serving)
+            #expect(try await GRPCHealthV1.HealthClient(channel: channel).check(healthRequest(""), options: Self.options).status == .serving)
         }
     }
 
@@ -80,7 +80,7 @@ struct TLSTests {
             // The same server, verification off: it still serves.
             let lenient = try GRPCChannel(configuration: .init(target: "127.0.0.1:\(server.port)", tls: .init(verify: false)))
             defer { lenient.close() }
-            #expect(try await GRPCHealthV1.HealthClient(channel: lenient).check(.with { $0.service = "" }, options: Self.options).status == .serving)
+            #expect(try await GRPCHealthV1.HealthClient(channel: lenient).check(healthRequest(""), options: Self.options).status == .serving)
         }
     }
 
@@ -99,7 +99,7 @@ struct TLSTests {
             // A good client afterwards is served.
             let good = try Self.channel(server.port, trusting: paths.certificate("ca.pem"))
             defer { good.close() }
-            #expect(try await GRPCHealthV1.HealthClient(channel: good).check(.with { $0.service = "" }, options: Self.options).status == .serving)
+            #expect(try await GRPCHealthV1.HealthClient(channel: good).check(healthRequest(""), options: Self.options).status == .serving)
         }
     }
 

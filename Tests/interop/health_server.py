@@ -6,6 +6,8 @@ Serves on 127.0.0.1:PORT (0, the default, lets the system choose), h2c or,
 with --tls, TLS with the PEM certificate chain CERT and key KEY. The server
 ("") and each NAME are SERVING. Prints "READY <port>" once listening, then
 serves until stopped (SIGTERM, SIGINT, or with --lifeline stdin closing).
+Each call is logged to stdout as it arrives ("call Check <service>"), so a
+failing test's transcript shows what the server was asked.
 """
 
 import argparse
@@ -22,6 +24,18 @@ from grpc_health.v1 import health_pb2_grpc
 import peer
 
 
+class LoggingHealthServicer(health.HealthServicer):
+    """The standard servicer, saying what each call asked for."""
+
+    def Check(self, request, context):
+        peer.say(f"call Check {request.service!r}")
+        return super().Check(request, context)
+
+    def Watch(self, request, context, *args, **kwargs):
+        peer.say(f"call Watch {request.service!r}")
+        return super().Watch(request, context, *args, **kwargs)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="the port to listen on; 0 lets the system choose")
@@ -33,7 +47,7 @@ def main():
         peer.start_lifeline()
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-    servicer = health.HealthServicer()
+    servicer = LoggingHealthServicer()
     for service in [""] + args.service:
         servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(servicer, server)

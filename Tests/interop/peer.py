@@ -85,7 +85,6 @@ def run(main):
         print(f"FAIL: unexpected RPC error {code}: {details}", file=sys.stderr, flush=True)
         sys.exit(1)
     say("PASS")
-    sys.stdout.flush()
     sys.exit(0)
 
 

@@ -21,6 +21,7 @@ the files each answer imports fetched by name; NOT_FOUND for unknown names.
 
 import importlib
 import os
+import queue
 import shutil
 import sys
 import tempfile
@@ -177,8 +178,6 @@ class V1Session:
     """One ServerReflectionInfo stream: each ask() sends a request and reads its answer."""
 
     def __init__(self, channel, messages, services):
-        import queue
-
         self._messages = messages
         self._outbox = queue.Queue()
         self._stub = services.ServerReflectionStub(channel)
