@@ -12,10 +12,13 @@ struct EchoService: RPCService {
     static let chat = MethodDescriptor(service: name, method: "Chat", kind: .bidirectionalStreaming)
     static let hang = MethodDescriptor(service: name, method: "Hang", kind: .unary)
     static let fail = MethodDescriptor(service: name, method: "Fail", kind: .unary)
+    static let flood = MethodDescriptor(service: name, method: "Flood", kind: .serverStreaming)
 
     /// Fired when the slow handler starts waiting, and when its task is cancelled.
     let hangStarted = Signal()
     let cancellations = Signal()
+    /// Fired for each message the flood handler has handed to `send`.
+    let floodSent = Signal()
 
     func registerMethods(with router: inout MethodRouter) {
         router.registerUnary(Self.get) { (request: VaultTimer, context: ServerContext) in
@@ -55,6 +58,16 @@ struct EchoService: RPCService {
                 cancelled.fire()
             }
             throw CancellationError()
+        }
+        let floodSent = self.floodSent
+        router.registerServerStreaming(Self.flood) { (request: ListTimersRequest, writer: ResponseWriter<VaultTimer>, _) in
+            let message = VaultTimer.with { $0.description = String(repeating: "m", count: 1 << 20) }
+            for i in 0..<Int(request.pageSize) {
+                var numbered = message
+                numbered.id = Int64(i)
+                try await writer.send(numbered)
+                floodSent.fire()
+            }
         }
         router.registerUnary(Self.fail) { (request: VaultTimer, _: ServerContext) -> VaultTimer in
             throw RPCError(code: .failedPrecondition, message: "timer \(request.id) is stopped — 100% sure", metadata: Metadata(["x-reason": "stopped"]))
@@ -145,6 +158,28 @@ struct EndToEndTests {
                 next += 1
             }
             #expect(next == 5_000)
+        }
+    }
+
+    @Test("a slow reader holds the producer back: memory stays bounded, nothing is lost")
+    func backPressure() async throws {
+        try await withEchoServer { (_: GRPCServer, channel: GRPCChannel, service: EchoService) async throws in
+            let count = 200  // 200 MiB if nothing held the handler back
+            let stream: ResponseStream<VaultTimer> = channel.serverStreaming(
+                EchoService.flood, request: ListTimersRequest.with { $0.pageSize = Int32(count) }, options: CallOptions())
+            var iterator = stream.makeAsyncIterator()
+            #expect(try await iterator.next()?.id == 0)
+            await service.floodSent.wait(for: 3)
+            // Stop reading for a while: an unbounded producer would show here.
+            try await Task.sleep(for: .milliseconds(500))
+            let sentWhilePaused = service.floodSent.count
+            #expect(sentWhilePaused <= 10, "the handler sent \(sentWhilePaused) MiB to a reader that took 1")
+            var received = 1
+            while let timer = try await iterator.next() {
+                #expect(timer.id == Int64(received))
+                received += 1
+            }
+            #expect(received == count)
         }
     }
 
