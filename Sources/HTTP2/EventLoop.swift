@@ -9,6 +9,10 @@ package protocol EventLoopSource: AnyObject {
     /// The descriptor is ready: `events` holds `EPOLLIN`, `EPOLLOUT`,
     /// `EPOLLERR`, `EPOLLHUP` bits.
     func handleEvents(_ events: UInt32)
+
+    /// The loop is stopping with the source still registered: close the
+    /// descriptor and let go of everything (called once, on the loop).
+    func loopStopped()
 }
 
 /// One thread running an epoll loop: socket readiness, timers, and work handed
@@ -29,6 +33,8 @@ package final class EventLoop: @unchecked Sendable {
         }
         /// Stops the timer if it has not fired. Loop thread only.
         package func cancel() { callback = nil }
+        /// Whether it has fired or been cancelled.
+        package var isDone: Bool { callback == nil }
     }
 
     /// The name, for thread names and logs.
@@ -206,8 +212,10 @@ package final class EventLoop: @unchecked Sendable {
             runTimers()
             endRound()
         }
-        // Break the cycles through the loop (sources, timers and tasks hold
-        // connections, which hold the loop) so everything is released.
+        // Close what is still registered, then break the cycles through the
+        // loop (sources, timers and tasks hold connections, which hold the
+        // loop) so everything is released.
+        for source in Array(sources.values) { source.loopStopped() }
         sources.removeAll()
         afterRound.removeAll()
         timers = TimerHeap()

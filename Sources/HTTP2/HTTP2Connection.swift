@@ -207,6 +207,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     }
 
     private func scheduleKeepalive(_ interval: Duration) {
+        timers.removeAll { $0.isDone }
         timers.append(loop.schedule(after: interval) { [self] in
             guard !closed else { return }
             let quiet = EventLoop.now() &- lastRead
@@ -411,6 +412,10 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     }
 
     // MARK: I/O
+
+    package func loopStopped() {
+        close(error: HTTP2Error(code: .closed, message: "the event loop stopped"))
+    }
 
     package func handleEvents(_ events: UInt32) {
         if closed { return }

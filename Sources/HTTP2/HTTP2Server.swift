@@ -91,6 +91,8 @@ package final class HTTP2Server: Sendable {
             }
         }
 
+        func loopStopped() { stop() }
+
         func stop() {
             guard !stopped else { return }
             stopped = true
