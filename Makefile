@@ -47,7 +47,7 @@ bench: bootstrap venv
 
 run:
 	@echo "timerd, the server, is not built yet: 'make run' arrives with it."
-	@echo "What works today: 'make test' (codec, PostgreSQL and Redis bindings)."
+	@echo "What works today: 'make test' (codec, gRPC layer with health and reflection, PostgreSQL and Redis bindings)."
 	@exit 1
 
 clean: services-down
