@@ -638,8 +638,12 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         nghttp2_session_set_local_window_size(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, configuration.connectionWindowSize)
     }
 
-    fileprivate static func from(_ userData: UnsafeMutableRawPointer?) -> HTTP2Connection {
-        Unmanaged<HTTP2Connection>.fromOpaque(userData!).takeUnretainedValue()
+    /// Runs `body` with the connection behind nghttp2's user data, without
+    /// retaining it: the connection owns the session, so it is alive for as
+    /// long as the session calls back.
+    @inline(__always)
+    fileprivate static func with<R>(_ userData: UnsafeMutableRawPointer?, _ body: (HTTP2Connection) -> R) -> R {
+        Unmanaged<HTTP2Connection>.fromOpaque(userData!)._withUnsafeGuaranteedRef(body)
     }
 
     fileprivate func category(of frame: UnsafePointer<nghttp2_frame>) -> HeadersCategory {
@@ -797,34 +801,35 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
 
 private let onBeginHeaders: nghttp2_on_begin_headers_callback = { _, frame, userData in
     guard let frame, UInt32(frame.pointee.hd.type) == NGHTTP2_HEADERS.rawValue else { return 0 }
-    return HTTP2Connection.from(userData).beginHeaders(frame)
+    return HTTP2Connection.with(userData) { $0.beginHeaders(frame) }
 }
 
 private let onHeader: nghttp2_on_header_callback = { _, frame, name, nameLength, value, valueLength, _, userData in
     guard let frame else { return 0 }
-    return HTTP2Connection.from(userData).header(
-        frame, UnsafeRawBufferPointer(start: name, count: nameLength), UnsafeRawBufferPointer(start: value, count: valueLength))
+    return HTTP2Connection.with(userData) {
+        $0.header(frame, UnsafeRawBufferPointer(start: name, count: nameLength), UnsafeRawBufferPointer(start: value, count: valueLength))
+    }
 }
 
 private let onFrameRecv: nghttp2_on_frame_recv_callback = { _, frame, userData in
     guard let frame else { return 0 }
-    return HTTP2Connection.from(userData).frameReceived(frame)
+    return HTTP2Connection.with(userData) { $0.frameReceived(frame) }
 }
 
 private let onDataChunk: nghttp2_on_data_chunk_recv_callback = { _, _, stream, data, length, userData in
-    HTTP2Connection.from(userData).dataChunk(stream, UnsafeRawBufferPointer(start: data, count: length))
+    HTTP2Connection.with(userData) { $0.dataChunk(stream, UnsafeRawBufferPointer(start: data, count: length)) }
 }
 
 private let onStreamClose: nghttp2_on_stream_close_callback = { _, stream, errorCode, userData in
-    HTTP2Connection.from(userData).streamClosed(stream, errorCode)
+    HTTP2Connection.with(userData) { $0.streamClosed(stream, errorCode) }
 }
 
 private let onInvalidFrame: nghttp2_on_invalid_frame_recv_callback = { _, _, _, userData in
-    HTTP2Connection.from(userData).invalidFrame()
+    HTTP2Connection.with(userData) { $0.invalidFrame() }
 }
 
 private let dataReadCallback: nghttp2_data_source_read_callback = { _, stream, buffer, length, flags, _, userData in
-    HTTP2Connection.from(userData).readData(stream, buffer!, length, flags!)
+    HTTP2Connection.with(userData) { $0.readData(stream, buffer!, length, flags!) }
 }
 
 /// Calls `body` with nghttp2 name-value pairs pointing into one buffer that
