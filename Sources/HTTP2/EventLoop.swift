@@ -218,7 +218,11 @@ package final class EventLoop: @unchecked Sendable {
         for source in Array(sources.values) { source.loopStopped() }
         sources.removeAll()
         afterRound.removeAll()
-        timers = TimerHeap()
+        // A timer's callback may hold the object that holds the timer.
+        while let timer = timers.first {
+            timer.cancel()
+            timers.pop()
+        }
         running.removeAll()
         inbox.withLock { $0.tasks.removeAll() }
     }

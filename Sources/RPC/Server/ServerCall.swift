@@ -226,6 +226,8 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
 
     private func cancelHandler(_ error: RPCError) {
         ended.withLock { if $0 == nil { $0 = error } }
+        deadlineTimer?.cancel()  // Its callback holds this call.
+        deadlineTimer = nil
         if let receiver {
             self.receiver = nil
             receiver.resume(returning: .failure(error))
