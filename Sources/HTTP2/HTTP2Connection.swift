@@ -762,7 +762,9 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
 
     /// nghttp2 asks for up to `length` bytes of `stream`'s body.
     fileprivate func readData(_ stream: Int32, _ buffer: UnsafeMutablePointer<UInt8>, _ length: Int, _ flags: UnsafeMutablePointer<UInt32>) -> Int {
-        guard var out = outbound[stream], let session else {
+        // Taken out of the dictionary while it changes, so its buffer is not
+        // shared and emptying it does not copy it.
+        guard let session, var out = outbound.removeValue(forKey: stream) else {
             return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
         }
         let count = min(length, out.pending)

@@ -19,10 +19,8 @@ final class ClientCall: ClientResponseSource, ClientRequestSink, @unchecked Send
     private(set) var stream: Int32 = 0
     private var deframer: MessageDeframer
     private var inbox: [[UInt8]] = []
-    /// Bytes of the messages waiting in `inbox`, and bytes not yet given back
-    /// to flow control because the caller is behind (as on the server).
-    private var inboxBytes = 0
-    private var unconsumed = 0
+    /// What of the received bytes goes back to the server's window, and when.
+    private var credit = ReceiveCredit()
     private var initial: Metadata?
     private var trailing = Metadata()
     private var status: RPCError?
@@ -151,7 +149,7 @@ final class ClientCall: ClientResponseSource, ClientRequestSink, @unchecked Send
                     receiver.resume(returning: .success(message))
                 } else {
                     inbox.append(message)
-                    inboxBytes += message.count
+                    credit.queued(message.count)
                 }
             }
         } catch {
@@ -159,28 +157,17 @@ final class ClientCall: ClientResponseSource, ClientRequestSink, @unchecked Send
         }
     }
 
-    /// Flow control: see `ServerCall.account`.
+    /// Flow control (see ``ReceiveCredit``).
     private func account(_ count: Int) {
-        unconsumed += count
-        if inboxBytes < ServerCall.inboxLimit || status != nil {
-            connection?.consume(unconsumed, on: stream)
-            unconsumed = 0
-        }
+        connection?.consume(credit.received(count, reading: status == nil), on: stream)
     }
 
     private func took(_ message: [UInt8]) {
-        inboxBytes -= message.count
-        if unconsumed > 0 && inboxBytes < ServerCall.inboxLimit {
-            connection?.consume(unconsumed, on: stream)
-            unconsumed = 0
-        }
+        connection?.consume(credit.taken(message.count), on: stream)
     }
 
     func closed(errorCode: UInt32) {
-        if unconsumed > 0 {
-            connection?.consume(unconsumed, on: stream)
-            unconsumed = 0
-        }
+        connection?.consume(credit.release(), on: stream)
         streamClosed = true
         guard status == nil else { return }
         switch errorCode {

@@ -108,13 +108,16 @@ public final class GRPCChannel: RPCChannel {
         return headers
     }
 
-    /// Starts a call whose request is `body` (framed) and, if `endStream`, complete.
-    private func start(_ method: MethodDescriptor, options: CallOptions, body: [UInt8], endStream: Bool) -> ClientCall {
-        let call = ClientCall(method: method, options: options, loop: loop, maxReceiveMessageSize: configuration.maxReceiveMessageSize)
-        let headers = self.headers(for: method, options: options)
+    /// A call, not yet started.
+    private func makeCall(_ method: MethodDescriptor, options: CallOptions) -> ClientCall {
+        ClientCall(method: method, options: options, loop: loop, maxReceiveMessageSize: configuration.maxReceiveMessageSize)
+    }
+
+    /// Starts `call` with `body` (framed) as its request, complete if `endStream`.
+    private func start(_ call: ClientCall, body: [UInt8], endStream: Bool) {
+        let headers = self.headers(for: call.method, options: call.options)
         let handler = self.handler
         loop.execute { handler.start(call, headers: headers, body: body, endStream: endStream) }
-        return call
     }
 
     private func encode<M: ProtoMessage>(_ message: M) throws(RPCError) -> [UInt8] {
@@ -136,9 +139,9 @@ public final class GRPCChannel: RPCChannel {
         _ method: MethodDescriptor, request: Request, options: CallOptions
     ) -> ResponseStream<Response> {
         do {
-            let probe = ClientCall(method: method, options: options, loop: loop, maxReceiveMessageSize: configuration.maxReceiveMessageSize)
-            let body = try probe.frame(try encode(request))
-            return ResponseStream(source: start(method, options: options, body: body, endStream: true))
+            let call = makeCall(method, options: options)
+            start(call, body: try call.frame(try encode(request)), endStream: true)
+            return ResponseStream(source: call)
         } catch {
             return ResponseStream(failed: error)
         }
@@ -147,17 +150,18 @@ public final class GRPCChannel: RPCChannel {
     public func clientStreaming<Request: ProtoMessage, Response: ProtoMessage>(
         _ method: MethodDescriptor, requests: [Request], options: CallOptions
     ) async throws(RPCError) -> Response {
-        let probe = ClientCall(method: method, options: options, loop: loop, maxReceiveMessageSize: configuration.maxReceiveMessageSize)
+        let call = makeCall(method, options: options)
         var body: [UInt8] = []
-        for request in requests { body += try probe.frame(try encode(request)) }
-        let call = start(method, options: options, body: body, endStream: true)
+        for request in requests { body += try call.frame(try encode(request)) }
+        start(call, body: body, endStream: true)
         return try await Self.single(ResponseStream<Response>(source: call))
     }
 
     public func bidirectionalStreaming<Request: ProtoMessage, Response: ProtoMessage>(
         _ method: MethodDescriptor, options: CallOptions
     ) -> BidirectionalCall<Request, Response> {
-        let call = start(method, options: options, body: [], endStream: false)
+        let call = makeCall(method, options: options)
+        start(call, body: [], endStream: false)
         return BidirectionalCall(sink: call, responses: ResponseStream(source: call))
     }
 

@@ -20,13 +20,8 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
     private var state = ServerCallState()
     private var deframer: MessageDeframer
     private var inbox: [[UInt8]] = []
-    /// Bytes of the messages waiting in `inbox`.
-    private var inboxBytes = 0
-    /// Bytes received but not yet given back to flow control, because the
-    /// handler has not taken the messages before them.
-    private var unconsumed = 0
-    /// Above this many waiting bytes, the client's window stays closed.
-    static let inboxLimit = 1 << 20
+    /// What of the received bytes goes back to the client's window, and when.
+    private var credit = ReceiveCredit()
     private var receiver: CheckedContinuation<Result<[UInt8]?, RPCError>, Never>?
     private var writableWaiter: CheckedContinuation<Void, Never>?
     private var deadlineTimer: EventLoop.Timer?
@@ -194,10 +189,7 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
     /// end after our trailers. Either way the handler must stop.
     func closed(errorCode: UInt32) {
         let wasOpen = state.streamClosed()
-        if unconsumed > 0 {
-            connection.consume(unconsumed, on: stream)
-            unconsumed = 0
-        }
+        connection.consume(credit.release(), on: stream)
         deadlineTimer?.cancel()
         deadlineTimer = nil
         if wasOpen {
@@ -246,28 +238,18 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
             receiver.resume(returning: result)
         } else if case .success(let message?) = result {
             inbox.append(message)
-            inboxBytes += message.count
+            credit.queued(message.count)
         }
     }
 
-    /// Flow control: received bytes are given back to the client's window at
-    /// once, unless the handler is behind, in which case they wait until it
-    /// takes messages (so a client cannot make the server buffer without bound).
+    /// Flow control (see ``ReceiveCredit``).
     private func account(_ count: Int) {
-        unconsumed += count
-        if inboxBytes < Self.inboxLimit || !state.acceptsRequestData {
-            connection.consume(unconsumed, on: stream)
-            unconsumed = 0
-        }
+        connection.consume(credit.received(count, reading: state.acceptsRequestData), on: stream)
     }
 
     /// The handler took a message from the inbox (loop).
     private func took(_ message: [UInt8]) {
-        inboxBytes -= message.count
-        if unconsumed > 0 && inboxBytes < Self.inboxLimit {
-            connection.consume(unconsumed, on: stream)
-            unconsumed = 0
-        }
+        connection.consume(credit.taken(message.count), on: stream)
     }
 
     /// The handler returned (nil) or threw (loop).

@@ -74,7 +74,6 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
     func streamClosed(_ connection: HTTP2Connection, stream: Int32, errorCode: UInt32) {
         if block?.stream == stream { block = nil }
         calls.removeValue(forKey: stream)?.closed(errorCode: errorCode)
-        registry?.streamClosed(connection)
     }
 
     func streamWritable(_ connection: HTTP2Connection, stream: Int32) {
@@ -143,8 +142,6 @@ final class ConnectionRegistry: Sendable {
         }
         for waiter in waiters { waiter.resume() }
     }
-
-    func streamClosed(_ connection: HTTP2Connection) {}
 
     /// Marks the server as shutting down and returns the open connections.
     func beginShutdown() -> [HTTP2Connection] {
