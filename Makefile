@@ -3,13 +3,14 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: help bootstrap build test proto fuzz bench venv certs services-up services-down run clean
+.PHONY: help bootstrap build test interop interop-only proto fuzz bench venv certs services-up services-down run clean
 
 help:
 	@echo "make test   install what is missing, build, start PostgreSQL and Redis under .run/, run every test"
 	@echo "make run    (arrives with the server: see README)"
+	@echo "make interop  gRPC interop with grpcio both ways and the HTTP/2 attack suite (part of make test)"
 	@echo "make proto  regenerate everything made from proto/ (C code, descriptor sets, Swift stubs)"
-	@echo "make fuzz   run the codec fuzzer for FUZZ_SECONDS (default 60)"
+	@echo "make fuzz   run the codec and server-session fuzzers (FUZZ_SECONDS each, default 60; or FUZZ_RUNS executions)"
 	@echo "make bench  codec against plain protobuf-c; gRPC health calls against nghttpd and grpcio (h2load)"
 	@echo "make clean  stop the services and remove build output and .run/"
 
@@ -34,6 +35,14 @@ services-down:
 test: build services-up venv certs
 	@eval "$$(scripts/services env)" && scripts/leak-check
 	@eval "$$(scripts/services env)" && swift test --skip-build $(SWIFT_BUILD_FLAGS)
+	@$(MAKE) --no-print-directory interop-only
+
+# gRPC interop with grpcio both ways, and the HTTP/2 attack suite (Tests/interop, pytest).
+interop: build venv certs
+	@$(MAKE) --no-print-directory interop-only
+
+interop-only:
+	PYTHONDONTWRITEBYTECODE=1 INTEROP_BIN_DIR="$$(swift build --show-bin-path $(SWIFT_BUILD_FLAGS))" .run/venv/bin/python -m pytest Tests/interop -q -p no:cacheprovider
 
 proto: bootstrap
 	scripts/gen-proto

@@ -13,6 +13,11 @@ let package = Package(
         .library(name: "RPC", targets: ["RPC"]),
         .library(name: "ClientLib", targets: ["ClientLib"]),
         .executable(name: "protoc-gen-vault", targets: ["protoc-gen-vault"]),
+        .executable(name: "interop-server", targets: ["interop-server"]),
+        .executable(name: "interop-client", targets: ["interop-client"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // MARK: C libraries, one shim each.
@@ -51,6 +56,12 @@ let package = Package(
         // MARK: Generated C (protoc-c output, `make proto`).
         .target(
             name: "TimerProtoC",
+            dependencies: ["CProtobufC"]
+        ),
+
+        // MARK: protoc-c output for grpc.testing, gRPC's interop test protocol.
+        .target(
+            name: "InteropProtoC",
             dependencies: ["CProtobufC"]
         ),
 
@@ -94,11 +105,30 @@ let package = Package(
             dependencies: ["CHiredis"]
         ),
 
+        // MARK: gRPC interop programs (grpc/grpc doc/interop-test-descriptions.md).
+        .target(
+            name: "Interop",
+            dependencies: ["RPC", "Codec", "CProtobufC", "InteropProtoC"]
+        ),
+        .executableTarget(
+            name: "interop-server",
+            dependencies: ["Interop", "RPC", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "interop-client",
+            dependencies: ["Interop", "RPC", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
         // MARK: Fuzzing (`make fuzz`); an ordinary build makes the input replayer.
         .executableTarget(
             name: "CodecFuzzer",
             dependencies: ["Codec"],
             path: "FuzzTesting/Sources/CodecFuzzer"
+        ),
+        .executableTarget(
+            name: "ServerFuzzer",
+            dependencies: ["RPC", "HTTP2", "Codec"],
+            path: "FuzzTesting/Sources/ServerFuzzer"
         ),
 
         // MARK: Tests.

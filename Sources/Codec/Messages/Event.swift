@@ -135,11 +135,11 @@ public struct TimerEvent: ProtoMessage {
 }
 
 extension TimerEvent: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__TimerEvent
+    package typealias CStruct = Servicevault__Timer__V1__TimerEvent
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__timer_event__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__timer_event__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         if !eventID.isEmpty { c.pointee.event_id = try arena.cString(eventID, path: "servicevault.timer.v1.TimerEvent.event_id") }
         c.pointee.type = type.c()
         c.pointee.timer = try arena.message(timer)
@@ -151,7 +151,7 @@ extension TimerEvent: CMessage {
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         eventID = try CRead.string(c.pointee.event_id, "servicevault.timer.v1.TimerEvent.event_id")
         type = .init(c: c.pointee.type)
         timer = try CRead.message(c.pointee.timer)

@@ -58,15 +58,15 @@ public struct GetSystemHealthRequest: ProtoMessage {
 }
 
 extension GetSystemHealthRequest: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__GetSystemHealthRequest
+    package typealias CStruct = Servicevault__Timer__V1__GetSystemHealthRequest
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__get_system_health_request__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__get_system_health_request__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
@@ -109,11 +109,11 @@ public struct GetSystemHealthResponse: ProtoMessage {
 }
 
 extension GetSystemHealthResponse: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__GetSystemHealthResponse
+    package typealias CStruct = Servicevault__Timer__V1__GetSystemHealthResponse
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__get_system_health_response__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__get_system_health_response__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.status = status.c()
         c.pointee.redis_connectivity = redisConnectivity.c()
         c.pointee.active_timers_count = activeTimersCount
@@ -125,7 +125,7 @@ extension GetSystemHealthResponse: CMessage {
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         status = .init(c: c.pointee.status)
         redisConnectivity = .init(c: c.pointee.redis_connectivity)
         activeTimersCount = c.pointee.active_timers_count

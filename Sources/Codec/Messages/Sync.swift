@@ -175,17 +175,17 @@ public struct DeviceTransition: ProtoMessage {
 }
 
 extension DeviceTransition: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__DeviceTransition
+    package typealias CStruct = Servicevault__Timer__V1__DeviceTransition
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__device_transition__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__device_transition__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.action = action.c()
         c.pointee.at = try arena.message(at)
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         action = .init(c: c.pointee.action)
         at = try CRead.message(c.pointee.at)
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
@@ -237,11 +237,11 @@ public struct DeviceTimer: ProtoMessage {
 }
 
 extension DeviceTimer: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__DeviceTimer
+    package typealias CStruct = Servicevault__Timer__V1__DeviceTimer
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__device_timer__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__device_timer__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         if let id {
             c.pointee._id_case = SERVICEVAULT__TIMER__V1__DEVICE_TIMER___ID_ID
             c.pointee.id = id
@@ -265,7 +265,7 @@ extension DeviceTimer: CMessage {
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         id = c.pointee._id_case == SERVICEVAULT__TIMER__V1__DEVICE_TIMER___ID_ID ? c.pointee.id : nil
         clientRef = try CRead.string(c.pointee.client_ref, "servicevault.timer.v1.DeviceTimer.client_ref")
         accountID = c.pointee.account_id
@@ -318,11 +318,11 @@ public struct Conflict: ProtoMessage {
 }
 
 extension Conflict: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__Conflict
+    package typealias CStruct = Servicevault__Timer__V1__Conflict
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__conflict__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__conflict__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.timer_id = timerID
         if !clientRef.isEmpty { c.pointee.client_ref = try arena.cString(clientRef, path: "servicevault.timer.v1.Conflict.client_ref") }
         c.pointee.conflict_type = conflictType.c()
@@ -334,7 +334,7 @@ extension Conflict: CMessage {
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         timerID = c.pointee.timer_id
         clientRef = try CRead.string(c.pointee.client_ref, "servicevault.timer.v1.Conflict.client_ref")
         conflictType = .init(c: c.pointee.conflict_type)
@@ -379,11 +379,11 @@ public struct SyncResult: ProtoMessage {
 }
 
 extension SyncResult: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__SyncResult
+    package typealias CStruct = Servicevault__Timer__V1__SyncResult
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__sync_result__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__sync_result__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.index = index
         if !clientRef.isEmpty { c.pointee.client_ref = try arena.cString(clientRef, path: "servicevault.timer.v1.SyncResult.client_ref") }
         c.pointee.resolution = resolution.c()
@@ -392,7 +392,7 @@ extension SyncResult: CMessage {
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         index = c.pointee.index
         clientRef = try CRead.string(c.pointee.client_ref, "servicevault.timer.v1.SyncResult.client_ref")
         resolution = .init(c: c.pointee.resolution)

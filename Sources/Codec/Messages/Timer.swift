@@ -74,18 +74,18 @@ public struct Money: ProtoMessage {
 }
 
 extension Money: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__Money
+    package typealias CStruct = Servicevault__Timer__V1__Money
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__money__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__money__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         if !currencyCode.isEmpty { c.pointee.currency_code = try arena.cString(currencyCode, path: "servicevault.timer.v1.Money.currency_code") }
         c.pointee.amount_minor = amountMinor
         c.pointee.minor_unit_digits = minorUnitDigits
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         currencyCode = try CRead.string(c.pointee.currency_code, "servicevault.timer.v1.Money.currency_code")
         amountMinor = c.pointee.amount_minor
         minorUnitDigits = c.pointee.minor_unit_digits
@@ -162,11 +162,11 @@ public struct VaultTimer: ProtoMessage {
 }
 
 extension VaultTimer: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__Timer
+    package typealias CStruct = Servicevault__Timer__V1__Timer
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__timer__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__timer__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.id = id
         c.pointee.user_id = userID
         c.pointee.account_id = accountID
@@ -197,7 +197,7 @@ extension VaultTimer: CMessage {
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         id = c.pointee.id
         userID = c.pointee.user_id
         accountID = c.pointee.account_id
@@ -259,11 +259,11 @@ public struct Meta: ProtoMessage {
 }
 
 extension Meta: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__Meta
+    package typealias CStruct = Servicevault__Timer__V1__Meta
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__meta__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__meta__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.active_count = activeCount
         c.pointee.running_count = runningCount
         c.pointee.paused_count = pausedCount
@@ -273,7 +273,7 @@ extension Meta: CMessage {
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         activeCount = c.pointee.active_count
         runningCount = c.pointee.running_count
         pausedCount = c.pointee.paused_count
@@ -317,11 +317,11 @@ public struct TimerSession: ProtoMessage {
 }
 
 extension TimerSession: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__TimerSession
+    package typealias CStruct = Servicevault__Timer__V1__TimerSession
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__timer_session__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__timer_session__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.id = id
         c.pointee.timer_id = timerID
         c.pointee.started_at = try arena.message(startedAt)
@@ -331,7 +331,7 @@ extension TimerSession: CMessage {
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         id = c.pointee.id
         timerID = c.pointee.timer_id
         startedAt = try CRead.message(c.pointee.started_at)
@@ -370,17 +370,17 @@ public struct ItemStatus: ProtoMessage {
 }
 
 extension ItemStatus: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__ItemStatus
+    package typealias CStruct = Servicevault__Timer__V1__ItemStatus
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__item_status__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__item_status__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.code = code
         if !message.isEmpty { c.pointee.message = try arena.cString(message, path: "servicevault.timer.v1.ItemStatus.message") }
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         code = c.pointee.code
         message = try CRead.string(c.pointee.message, "servicevault.timer.v1.ItemStatus.message")
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)

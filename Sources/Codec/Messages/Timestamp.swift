@@ -45,17 +45,17 @@ public struct Timestamp: ProtoMessage, Comparable {
 }
 
 extension Timestamp: CMessage {
-    typealias CStruct = Google__Protobuf__Timestamp
+    package typealias CStruct = Google__Protobuf__Timestamp
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { google__protobuf__timestamp__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { google__protobuf__timestamp__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.seconds = seconds
         c.pointee.nanos = nanos
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         seconds = c.pointee.seconds
         nanos = c.pointee.nanos
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
@@ -119,17 +119,17 @@ public struct ProtoDuration: ProtoMessage, Comparable {
 }
 
 extension ProtoDuration: CMessage {
-    typealias CStruct = Google__Protobuf__Duration
+    package typealias CStruct = Google__Protobuf__Duration
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { google__protobuf__duration__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { google__protobuf__duration__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.seconds = seconds
         c.pointee.nanos = nanos
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         seconds = c.pointee.seconds
         nanos = c.pointee.nanos
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)

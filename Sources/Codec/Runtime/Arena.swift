@@ -12,7 +12,7 @@ import Musl
 /// A bump allocator over a few large blocks, so a message tree costs a handful
 /// of `malloc` calls instead of one per string and sub-message. Nothing
 /// allocated here outlives the call that made the arena.
-struct Arena: ~Copyable {
+package struct Arena: ~Copyable {
     /// The first block, kept apart so that a small message costs one `malloc`.
     private var firstBlock: UnsafeMutableRawPointer?
     private var moreBlocks: [UnsafeMutableRawPointer] = []
@@ -20,7 +20,7 @@ struct Arena: ~Copyable {
     private var remaining = 0
     private var nextBlockSize = 2048
 
-    init() {}
+    package init() {}
 
     deinit {
         firstBlock?.deallocate()
@@ -28,7 +28,7 @@ struct Arena: ~Copyable {
     }
 
     /// Uninitialised, 16-byte aligned memory valid until the arena ends.
-    mutating func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
+    package mutating func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
         let size = max(16, (byteCount + 15) & ~15)
         if size > remaining {
             let blockSize = max(size, nextBlockSize)
@@ -45,7 +45,7 @@ struct Arena: ~Copyable {
     }
 
     /// A C struct of message type `M`, initialised by protobuf-c to its defaults.
-    mutating func newMessage<M: CMessage>(_: M.Type) -> UnsafeMutablePointer<M.CStruct> {
+    package mutating func newMessage<M: CMessage>(_: M.Type) -> UnsafeMutablePointer<M.CStruct> {
         let descriptor = M.cDescriptor
         let raw = allocate(byteCount: descriptor.pointee.sizeof_message)
         descriptor.pointee.message_init(raw.assumingMemoryBound(to: ProtobufCMessage.self))
@@ -56,7 +56,7 @@ struct Arena: ~Copyable {
     ///
     /// - Throws: `unrepresentableString` when `string` contains U+0000, which a
     ///   C string cannot hold.
-    mutating func cString(_ string: String, path: @autoclosure () -> String) throws(CodecError) -> UnsafeMutablePointer<CChar> {
+    package mutating func cString(_ string: String, path: @autoclosure () -> String) throws(CodecError) -> UnsafeMutablePointer<CChar> {
         var string = string
         let count = string.utf8.count
         let raw = allocate(byteCount: count + 1)
@@ -74,7 +74,7 @@ struct Arena: ~Copyable {
     }
 
     /// The C form of an optional sub-message: NULL when absent.
-    mutating func message<M: CMessage>(_ value: M?) throws(CodecError) -> UnsafeMutablePointer<M.CStruct>? {
+    package mutating func message<M: CMessage>(_ value: M?) throws(CodecError) -> UnsafeMutablePointer<M.CStruct>? {
         guard let value else { return nil }
         let c = newMessage(M.self)
         try value.write(to: c, arena: &self)
@@ -82,7 +82,7 @@ struct Arena: ~Copyable {
     }
 
     /// The C form of a repeated message field: a count and an array of pointers.
-    mutating func messages<M: CMessage>(_ values: [M]) throws(CodecError) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<M.CStruct>?>?) {
+    package mutating func messages<M: CMessage>(_ values: [M]) throws(CodecError) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<M.CStruct>?>?) {
         if values.isEmpty { return (0, nil) }
         let array = allocate(byteCount: values.count * MemoryLayout<UnsafeMutableRawPointer>.stride)
             .bindMemory(to: UnsafeMutablePointer<M.CStruct>?.self, capacity: values.count)
@@ -95,7 +95,7 @@ struct Arena: ~Copyable {
     }
 
     /// The C form of a repeated scalar field: a count and a copied array.
-    mutating func scalars<T: BitwiseCopyable>(_ values: [T]) -> (Int, UnsafeMutablePointer<T>?) {
+    package mutating func scalars<T: BitwiseCopyable>(_ values: [T]) -> (Int, UnsafeMutablePointer<T>?) {
         if values.isEmpty { return (0, nil) }
         let array = allocate(byteCount: values.count * MemoryLayout<T>.stride)
             .bindMemory(to: T.self, capacity: values.count)
@@ -104,7 +104,7 @@ struct Arena: ~Copyable {
     }
 
     /// The C form of a repeated enum field.
-    mutating func enums<E: ProtoEnum, C: RawRepresentable>(_ values: [E], as _: C.Type) -> (Int, UnsafeMutablePointer<C>?) where C.RawValue == UInt32 {
+    package mutating func enums<E: ProtoEnum, C: RawRepresentable>(_ values: [E], as _: C.Type) -> (Int, UnsafeMutablePointer<C>?) where C.RawValue == UInt32 {
         if values.isEmpty { return (0, nil) }
         let array = allocate(byteCount: values.count * MemoryLayout<C>.stride)
             .bindMemory(to: C.self, capacity: values.count)
@@ -115,7 +115,7 @@ struct Arena: ~Copyable {
     }
 
     /// Copies unknown fields into the C message's base so protobuf-c writes them back.
-    mutating func writeUnknownFields(_ unknown: UnknownFields, into base: inout ProtobufCMessage) {
+    package mutating func writeUnknownFields(_ unknown: UnknownFields, into base: inout ProtobufCMessage) {
         if unknown.isEmpty { return }
         let count = unknown.fields.count
         let array = allocate(byteCount: count * MemoryLayout<ProtobufCMessageUnknownField>.stride)
@@ -138,7 +138,7 @@ struct Arena: ~Copyable {
     /// A protobuf-c allocator that takes its memory from the arena `arena`
     /// points to; its `free` does nothing, the arena releases everything.
     /// `arena` must stay valid and in place while protobuf-c uses it.
-    static func allocator(_ arena: UnsafeMutablePointer<Arena>) -> ProtobufCAllocator {
+    package static func allocator(_ arena: UnsafeMutablePointer<Arena>) -> ProtobufCAllocator {
         ProtobufCAllocator(
             alloc: { data, size in
                 data!.assumingMemoryBound(to: Arena.self).pointee.allocate(byteCount: size)
@@ -151,7 +151,7 @@ struct Arena: ~Copyable {
 extension Arena {
     /// The C form of a `bytes` value: a length and a copy of the bytes. The
     /// data pointer is never NULL, even for no bytes.
-    mutating func binaryData(_ value: [UInt8]) -> ProtobufCBinaryData {
+    package mutating func binaryData(_ value: [UInt8]) -> ProtobufCBinaryData {
         let data = allocate(byteCount: value.count)
         value.withUnsafeBytes { bytes in
             if let source = bytes.baseAddress { data.copyMemory(from: source, byteCount: bytes.count) }
@@ -161,7 +161,7 @@ extension Arena {
 
     /// The C form of a repeated `bytes` field: a count and an array of
     /// `ProtobufCBinaryData`, each pointing at its own copy.
-    mutating func binaryDataArray(_ values: [[UInt8]]) -> (Int, UnsafeMutablePointer<ProtobufCBinaryData>?) {
+    package mutating func binaryDataArray(_ values: [[UInt8]]) -> (Int, UnsafeMutablePointer<ProtobufCBinaryData>?) {
         if values.isEmpty { return (0, nil) }
         let array = allocate(byteCount: values.count * MemoryLayout<ProtobufCBinaryData>.stride)
             .bindMemory(to: ProtobufCBinaryData.self, capacity: values.count)

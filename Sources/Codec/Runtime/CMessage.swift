@@ -6,7 +6,7 @@ import CProtobufC
 /// from the Swift value (allocating in an ``Arena``), and how to read the Swift
 /// value back from a C struct that protobuf-c unpacked. The generic
 /// ``pack(_:)`` and ``unpack(_:from:)`` do the rest.
-protocol CMessage: ProtoMessage {
+package protocol CMessage: ProtoMessage {
     /// The protobuf-c struct generated for this message.
     associatedtype CStruct
 
@@ -25,7 +25,7 @@ protocol CMessage: ProtoMessage {
 /// Finds the address of a generated descriptor through a struct initialised by
 /// the generated `*__init` function (C globals have no stable address in Swift
 /// otherwise). Called once per message type.
-func descriptor<C>(initialising _: C.Type, with initialise: (UnsafeMutablePointer<C>) -> Void) -> UnsafePointer<ProtobufCMessageDescriptor> {
+package func descriptor<C>(initialising _: C.Type, with initialise: (UnsafeMutablePointer<C>) -> Void) -> UnsafePointer<ProtobufCMessageDescriptor> {
     let c = UnsafeMutablePointer<C>.allocate(capacity: 1)
     defer { c.deallocate() }
     initialise(c)
@@ -35,12 +35,12 @@ func descriptor<C>(initialising _: C.Type, with initialise: (UnsafeMutablePointe
 extension CMessage {
     /// The protobuf-c base of a message struct.
     @inline(__always)
-    static func base(_ c: UnsafePointer<CStruct>) -> UnsafePointer<ProtobufCMessage> {
+    package static func base(_ c: UnsafePointer<CStruct>) -> UnsafePointer<ProtobufCMessage> {
         UnsafeRawPointer(c).assumingMemoryBound(to: ProtobufCMessage.self)
     }
 
     /// Encodes through `protobuf_c_message_pack`.
-    static func pack(_ value: Self) throws(CodecError) -> [UInt8] {
+    package static func pack(_ value: Self) throws(CodecError) -> [UInt8] {
         var arena = Arena()
         let c = arena.newMessage(Self.self)
         try value.write(to: c, arena: &arena)
@@ -54,7 +54,7 @@ extension CMessage {
     /// Decodes through `protobuf_c_message_unpack`, with protobuf-c allocating
     /// from an arena that releases the whole unpacked tree (and anything a
     /// failed unpack left behind) when this returns.
-    static func unpack(_ bytes: UnsafeRawBufferPointer) throws(CodecError) -> Self {
+    package static func unpack(_ bytes: UnsafeRawBufferPointer) throws(CodecError) -> Self {
         guard bytes.count <= Int(Int32.max) else {
             throw CodecError(code: .tooLarge, path: protoMessageName,
                              reason: "\(bytes.count) bytes is more than a protobuf message can hold")

@@ -2,9 +2,9 @@ import CProtobufC
 
 /// Copies values out of structs protobuf-c unpacked, validating as protobuf
 /// requires (strings must be UTF-8).
-enum CRead {
+package enum CRead {
     /// A proto3 string: NULL and the empty string both read as "".
-    static func string(_ p: UnsafePointer<CChar>?, _ path: @autoclosure () -> String) throws(CodecError) -> String {
+    package static func string(_ p: UnsafePointer<CChar>?, _ path: @autoclosure () -> String) throws(CodecError) -> String {
         guard let p else { return "" }
         guard let string = String(validatingCString: p) else {
             throw CodecError(code: .invalidUTF8, path: path(), reason: "string field is not valid UTF-8")
@@ -13,13 +13,13 @@ enum CRead {
     }
 
     /// A sub-message: NULL reads as absent.
-    static func message<M: CMessage>(_ p: UnsafePointer<M.CStruct>?) throws(CodecError) -> M? {
+    package static func message<M: CMessage>(_ p: UnsafePointer<M.CStruct>?) throws(CodecError) -> M? {
         guard let p else { return nil }
         return try M(reading: p)
     }
 
     /// A repeated message field.
-    static func messages<M: CMessage>(_ count: Int, _ array: UnsafePointer<UnsafeMutablePointer<M.CStruct>?>?) throws(CodecError) -> [M] {
+    package static func messages<M: CMessage>(_ count: Int, _ array: UnsafePointer<UnsafeMutablePointer<M.CStruct>?>?) throws(CodecError) -> [M] {
         guard count > 0, let array else { return [] }
         var result: [M] = []
         result.reserveCapacity(count)
@@ -32,13 +32,13 @@ enum CRead {
     }
 
     /// A repeated scalar field.
-    static func scalars<T: BitwiseCopyable>(_ count: Int, _ array: UnsafePointer<T>?) -> [T] {
+    package static func scalars<T: BitwiseCopyable>(_ count: Int, _ array: UnsafePointer<T>?) -> [T] {
         guard count > 0, let array else { return [] }
         return Array(UnsafeBufferPointer(start: array, count: count))
     }
 
     /// A repeated enum field.
-    static func enums<E: ProtoEnum, C: RawRepresentable>(_ count: Int, _ array: UnsafePointer<C>?) -> [E] where C.RawValue == UInt32 {
+    package static func enums<E: ProtoEnum, C: RawRepresentable>(_ count: Int, _ array: UnsafePointer<C>?) -> [E] where C.RawValue == UInt32 {
         guard count > 0, let array else { return [] }
         return (0..<count).map { E(rawValue: Int32(bitPattern: array[$0].rawValue)) }
     }
@@ -48,7 +48,7 @@ enum CRead {
     /// - Throws: `malformed` for field number 0, which protobuf-c lets through
     ///   when the tag is an overlong varint (`80 00`) but which no valid
     ///   encoding contains, and which would not decode again once re-encoded.
-    static func unknownFields(_ base: ProtobufCMessage, _ messageName: String) throws(CodecError) -> UnknownFields {
+    package static func unknownFields(_ base: ProtobufCMessage, _ messageName: String) throws(CodecError) -> UnknownFields {
         guard base.n_unknown_fields > 0, let fields = base.unknown_fields else { return UnknownFields() }
         var unknown: [UnknownFields.Field] = []
         unknown.reserveCapacity(Int(base.n_unknown_fields))
@@ -72,13 +72,13 @@ enum CRead {
 extension ProtoEnum {
     /// The Swift value of a C enum field (any number, known or not).
     @inline(__always)
-    init<C: RawRepresentable>(c: C) where C.RawValue == UInt32 {
+    package init<C: RawRepresentable>(c: C) where C.RawValue == UInt32 {
         self.init(rawValue: Int32(bitPattern: c.rawValue))
     }
 
     /// The C enum value for this case.
     @inline(__always)
-    func c<C: RawRepresentable>() -> C where C.RawValue == UInt32 {
+    package func c<C: RawRepresentable>() -> C where C.RawValue == UInt32 {
         // Imported C enums accept every raw value.
         C(rawValue: UInt32(bitPattern: rawValue))!
     }
@@ -86,13 +86,13 @@ extension ProtoEnum {
 
 extension CRead {
     /// A `bytes` value, copied; a NULL data pointer reads as no bytes.
-    static func binaryData(_ value: ProtobufCBinaryData) -> [UInt8] {
+    package static func binaryData(_ value: ProtobufCBinaryData) -> [UInt8] {
         guard value.len > 0, let data = value.data else { return [] }
         return Array(UnsafeBufferPointer(start: data, count: value.len))
     }
 
     /// A repeated `bytes` field, each element copied.
-    static func binaryDataArray(_ count: Int, _ array: UnsafePointer<ProtobufCBinaryData>?) -> [[UInt8]] {
+    package static func binaryDataArray(_ count: Int, _ array: UnsafePointer<ProtobufCBinaryData>?) -> [[UInt8]] {
         guard count > 0, let array else { return [] }
         return (0..<count).map { binaryData(array[$0]) }
     }

@@ -18,7 +18,10 @@ final class ClientCall: ClientResponseSource, ClientRequestSink, @unchecked Send
     private var connection: HTTP2Connection?
     private(set) var stream: Int32 = 0
     private var deframer: MessageDeframer
-    private var inbox: [[UInt8]] = []
+    private var inbox: [(message: [UInt8], compressed: Bool)] = []
+    /// The compressed flag of the message handed to the reader last; set on
+    /// the loop before the reader resumes, read by the reader after.
+    private let lastCompressed = Atomic<Bool>(false)
     /// What of the received bytes goes back to the server's window, and when.
     private var credit = ReceiveCredit()
     private var initial: Metadata?
@@ -146,9 +149,10 @@ final class ClientCall: ClientResponseSource, ClientRequestSink, @unchecked Send
             while let message = try deframer.next(from: &input) {
                 if let receiver {
                     self.receiver = nil
+                    lastCompressed.store(deframer.lastMessageCompressed, ordering: .relaxed)
                     receiver.resume(returning: .success(message))
                 } else {
-                    inbox.append(message)
+                    inbox.append((message, deframer.lastMessageCompressed))
                     credit.queued(message.count)
                 }
             }
@@ -207,7 +211,8 @@ final class ClientCall: ClientResponseSource, ClientRequestSink, @unchecked Send
             self.receiver = nil
             if let error { receiver.resume(returning: .failure(error)) }
             else if !inbox.isEmpty {
-                let message = inbox.removeFirst()
+                let (message, compressed) = inbox.removeFirst()
+                lastCompressed.store(compressed, ordering: .relaxed)
                 took(message)
                 receiver.resume(returning: .success(message))
             }
@@ -233,12 +238,15 @@ final class ClientCall: ClientResponseSource, ClientRequestSink, @unchecked Send
 
     // MARK: Caller side
 
+    var lastMessageWasCompressed: Bool { lastCompressed.load(ordering: .relaxed) }
+
     func receive() async throws(RPCError) -> [UInt8]? {
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<[UInt8]?, RPCError>, Never>) in
                 loop.execute { [self] in
                     if !inbox.isEmpty {
-                        let message = inbox.removeFirst()
+                        let (message, compressed) = inbox.removeFirst()
+                        lastCompressed.store(compressed, ordering: .relaxed)
                         took(message)
                         continuation.resume(returning: .success(message))
                     } else if let status {

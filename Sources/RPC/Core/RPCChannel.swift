@@ -42,6 +42,8 @@ protocol ClientResponseSource: AnyObject, Sendable {
     func trailingMetadata() async -> Metadata
     /// Gives up on the call: resets the stream if it is still open.
     func cancel()
+    /// Whether the message ``receive()`` returned last came compressed.
+    var lastMessageWasCompressed: Bool { get }
 }
 
 /// The transport side of one client call's requests (streaming calls).
@@ -76,6 +78,10 @@ public struct ResponseStream<Message: ProtoMessage>: AsyncSequence, Sendable {
     /// Stops the call: the stream is reset and iteration ends with `CANCELLED`.
     public func cancel() { source.cancel() }
 
+    /// Whether the response yielded last came compressed (its gRPC message
+    /// flag was 1). Read it after the iterator returns that response.
+    public var lastMessageWasCompressed: Bool { source.lastMessageWasCompressed }
+
     /// Iterates over the responses.
     public func makeAsyncIterator() -> Iterator { Iterator(source: source) }
 
@@ -107,6 +113,7 @@ public struct ResponseStream<Message: ProtoMessage>: AsyncSequence, Sendable {
         func initialMetadata() async throws(RPCError) -> Metadata { throw error }
         func trailingMetadata() async -> Metadata { error.metadata }
         func cancel() {}
+        var lastMessageWasCompressed: Bool { false }
     }
 }
 
@@ -134,4 +141,42 @@ public struct BidirectionalCall<Request: ProtoMessage, Response: ProtoMessage>: 
 
     /// Ends the request side; the server sees the end of its request stream.
     public func finish() async throws(RPCError) { try await sink.finish() }
+}
+
+/// A unary call's response with the metadata that came with it.
+public struct UnaryResponse<Message: ProtoMessage>: Sendable {
+    /// The response message.
+    public var message: Message
+    /// The response headers' metadata.
+    public var initialMetadata: Metadata
+    /// The trailers' metadata.
+    public var trailingMetadata: Metadata
+    /// Whether the response message came compressed.
+    public var wasCompressed: Bool
+}
+
+extension RPCChannel {
+    /// Makes a unary call and returns the response with its initial and
+    /// trailing metadata. (On the wire a unary call is a server-streaming
+    /// call with exactly one response; this reads it as one.)
+    ///
+    /// - Throws: ``RPCError`` as ``unary(_:request:options:)`` does; its
+    ///   `metadata` holds the trailers of a failed call.
+    public func unaryWithMetadata<Request: ProtoMessage, Response: ProtoMessage>(
+        _ method: MethodDescriptor, request: Request, options: CallOptions
+    ) async throws(RPCError) -> UnaryResponse<Response> {
+        let stream: ResponseStream<Response> = serverStreaming(method, request: request, options: options)
+        let initial = try await stream.initialMetadata()
+        var iterator = stream.makeAsyncIterator()
+        guard let message = try await iterator.next() else {
+            throw RPCError(code: .internalError, message: "the server sent no response message")
+        }
+        let compressed = stream.lastMessageWasCompressed
+        if try await iterator.next() != nil {
+            stream.cancel()
+            throw RPCError(code: .internalError, message: "the server sent more than one response message")
+        }
+        return UnaryResponse(message: message, initialMetadata: initial, trailingMetadata: await stream.trailingMetadata(),
+                             wasCompressed: compressed)
+    }
 }

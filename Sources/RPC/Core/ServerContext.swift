@@ -15,18 +15,83 @@ public final class ServerContext: Sendable {
     /// The client's address, `host:port`.
     public let peer: String
 
+    /// The encoding of the client's compressed messages (`grpc-encoding`),
+    /// `identity` when it sends none compressed.
+    public let requestEncoding: Compression
+    /// Whether the client accepts gzip-compressed responses
+    /// (`grpc-accept-encoding`).
+    public let clientAcceptsGzip: Bool
+
     private struct Response {
         var initial = Metadata()
         var trailing = Metadata()
+        var compression: Compression
+        /// Fixed once the response headers are decided.
+        var compressionFixed = false
+        var compressMessages = true
+        var lastRequestCompressed = false
     }
-    private let response = Mutex(Response())
+    private let response: Mutex<Response>
 
     /// Creates a context (done by the server for each call).
-    public init(method: MethodDescriptor, requestMetadata: Metadata, deadline: ContinuousClock.Instant?, peer: String) {
+    ///
+    /// - Parameters:
+    ///   - requestEncoding: the request's `grpc-encoding`.
+    ///   - clientAcceptsGzip: whether the request's `grpc-accept-encoding` lists gzip.
+    ///   - responseCompression: the server's default for the response.
+    public init(method: MethodDescriptor, requestMetadata: Metadata, deadline: ContinuousClock.Instant?, peer: String,
+                requestEncoding: Compression = .identity, clientAcceptsGzip: Bool = false,
+                responseCompression: Compression = .identity) {
         self.method = method
         self.requestMetadata = requestMetadata
         self.deadline = deadline
         self.peer = peer
+        self.requestEncoding = requestEncoding
+        self.clientAcceptsGzip = clientAcceptsGzip
+        self.response = Mutex(Response(compression: clientAcceptsGzip ? responseCompression : .identity))
+    }
+
+    /// Whether the request message the handler received last came compressed
+    /// (its gRPC message flag was 1). For a unary call: its one request.
+    public var lastRequestWasCompressed: Bool {
+        response.withLock { $0.lastRequestCompressed }
+    }
+
+    /// Records the compressed flag of the request message being handed to
+    /// the handler (the server does this).
+    package func requestMessageReceived(compressed: Bool) {
+        response.withLock { $0.lastRequestCompressed = compressed }
+    }
+
+    /// The encoding of the response's messages (`grpc-encoding` of the
+    /// response). It can change until the response headers are sent: at the
+    /// first response message, or with the status. Asking for gzip from a
+    /// client that does not accept it leaves the response uncompressed, as
+    /// gRPC requires.
+    public var responseCompression: Compression {
+        get { response.withLock { $0.compression } }
+        set {
+            response.withLock {
+                guard !$0.compressionFixed else { return }
+                $0.compression = newValue == .gzip && !clientAcceptsGzip ? .identity : newValue
+            }
+        }
+    }
+
+    /// Whether response messages sent from now on are compressed, when the
+    /// response's encoding compresses (default true). gRPC lets each message
+    /// choose, e.g. to leave small or already compressed ones as they are.
+    public var compressResponseMessages: Bool {
+        get { response.withLock { $0.compressMessages } }
+        set { response.withLock { $0.compressMessages = newValue } }
+    }
+
+    /// Fixes the response encoding (when the headers are decided) and returns it.
+    package func fixResponseCompression() -> Compression {
+        response.withLock {
+            $0.compressionFixed = true
+            return $0.compression
+        }
     }
 
     /// Adds initial response metadata. Takes effect only before the first

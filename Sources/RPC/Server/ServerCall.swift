@@ -19,7 +19,8 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
     // MARK: Loop state
     private var state = ServerCallState()
     private var deframer: MessageDeframer
-    private var inbox: [[UInt8]] = []
+    /// Request messages not yet taken by the handler, with their compressed flags.
+    private var inbox: [(message: [UInt8], compressed: Bool)] = []
     /// What of the received bytes goes back to the client's window, and when.
     private var credit = ReceiveCredit()
     private var receiver: CheckedContinuation<Result<[UInt8]?, RPCError>, Never>?
@@ -29,9 +30,9 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
     private var context: ServerContext?
     /// A unary handler waiting for the end of the request.
     private var unaryBody: MethodRouter.Handler.Body?
-    private var responseEncoding: Compression = .identity
-    /// Frames responses; used by the handler side only, one send at a time.
-    private var framer = MessageFramer()
+    /// Frames responses, in the encoding fixed by the first message: by the
+    /// handler side one send at a time, or by the loop for a unary response.
+    private var framer: MessageFramer?
 
     /// Bytes handed to the loop by ``send(_:)`` and not known to be sent:
     /// above the high-water mark a sender waits for the loop.
@@ -52,11 +53,11 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
     /// The request headers are complete and valid: start the handler (loop).
     func start(request: RequestHeaders.Request, handler: MethodRouter.Handler, peer: String) {
         deframer = MessageDeframer(maxMessageSize: limits.maxReceiveMessageSize, encoding: request.encoding)
-        let responseEncoding: Compression = limits.compressResponses && request.acceptedEncodings.accepts(.gzip) ? .gzip : .identity
-        self.responseEncoding = responseEncoding
-        framer = MessageFramer(encoding: responseEncoding)
         let deadline = request.timeout.map { ContinuousClock.now + $0 }
-        let context = ServerContext(method: handler.method, requestMetadata: request.metadata, deadline: deadline, peer: peer)
+        let context = ServerContext(method: handler.method, requestMetadata: request.metadata, deadline: deadline, peer: peer,
+                                    requestEncoding: request.encoding ?? .identity,
+                                    clientAcceptsGzip: request.acceptedEncodings.accepts(.gzip),
+                                    responseCompression: limits.compressResponses ? .gzip : .identity)
         self.context = context
         if let timeout = request.timeout {
             deadlineTimer = loop.schedule(after: timeout) { [self] in
@@ -99,9 +100,10 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
             fail(RPCError(code: .internalError, message: "expected one request message, got \(inbox.count)"))
             return
         }
-        let request = inbox.removeFirst()
+        let (request, compressed) = inbox.removeFirst()
         took(request)
         guard let context else { return }
+        context.requestMessageReceived(compressed: compressed)
         switch body {
         case .inline(let handler):
             do {
@@ -140,7 +142,7 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
         }
         var framed: [UInt8] = []
         do {
-            try framer.append(response, to: &framed)
+            try frame(response, into: &framed)
         } catch {
             fail(error)
             return
@@ -162,7 +164,7 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
                 if unaryBody != nil && !inbox.isEmpty {
                     throw RPCError(code: .internalError, message: "expected one request message, got more")
                 }
-                deliver(.success(message))
+                deliver(.success(message), compressed: deframer.lastMessageCompressed)
             }
         } catch {
             fail(error)
@@ -232,14 +234,23 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
         task?.cancel()
     }
 
-    private func deliver(_ result: Result<[UInt8]?, RPCError>) {
+    private func deliver(_ result: Result<[UInt8]?, RPCError>, compressed: Bool = false) {
         if let receiver {
             self.receiver = nil
+            if case .success(_?) = result { context?.requestMessageReceived(compressed: compressed) }
             receiver.resume(returning: result)
         } else if case .success(let message?) = result {
-            inbox.append(message)
+            inbox.append((message, compressed))
             credit.queued(message.count)
         }
+    }
+
+    /// Frames one response message. The first one fixes the response's
+    /// encoding (``ServerContext/responseCompression``); each may still be
+    /// sent uncompressed (``ServerContext/compressResponseMessages``).
+    private func frame(_ message: [UInt8], into framed: inout [UInt8]) throws(RPCError) {
+        if framer == nil { framer = MessageFramer(encoding: context?.fixResponseCompression() ?? .identity) }
+        try framer!.append(message, compress: context?.compressResponseMessages ?? true, to: &framed)
     }
 
     /// Flow control (see ``ReceiveCredit``).
@@ -266,7 +277,7 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
     private func sendHeadersIfNeeded() {
         guard state.sendHeaders() else { return }
         var headers = ServerCall.responseHeaders
-        if responseEncoding == .gzip { headers.append(HTTP2Header("grpc-encoding", "gzip")) }
+        if context?.fixResponseCompression() == .gzip { headers.append(HTTP2Header("grpc-encoding", "gzip")) }
         if let initial = context?.initialMetadata { MetadataCoding.append(initial, to: &headers) }
         connection.respond(stream, headers: headers, endStream: false)
     }
@@ -300,8 +311,9 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[UInt8]?, RPCError>, Never>) in
             loop.execute { [self] in
                 if !inbox.isEmpty {
-                    let message = inbox.removeFirst()
+                    let (message, compressed) = inbox.removeFirst()
                     took(message)
+                    context?.requestMessageReceived(compressed: compressed)
                     continuation.resume(returning: .success(message))
                 } else if let error = state.failure {
                     continuation.resume(returning: .failure(error))
@@ -322,7 +334,7 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
                            message: "response message of \(message.count) bytes is larger than the limit of \(limits.maxSendMessageSize)")
         }
         var framed: [UInt8] = []
-        try framer.append(message, to: &framed)
+        try frame(message, into: &framed)
         let total = queued.add(framed.count, ordering: .relaxed).newValue
         // Hand the bytes over without waiting: the loop sends them in order.
         loop.execute { [self, framed] in

@@ -37,6 +37,8 @@ package struct MessageDeframer {
     }
 
     private var state: State = .header(flag: 0, length: 0, received: 0)
+    /// Whether the message ``next(from:)`` returned last came compressed (flag 1).
+    package private(set) var lastMessageCompressed = false
     /// The bytes of a body that spans chunks.
     private var body: [UInt8] = []
     private var decompressor: Gzip.Decompressor?
@@ -82,6 +84,7 @@ package struct MessageDeframer {
     ///   `grpc-encoding` (or with `identity`), data that does not decompress,
     ///   or bytes after ``finish()``.
     package mutating func next(from input: inout UnsafeRawBufferPointer) throws(RPCError) -> [UInt8]? {
+        if case .body(let compressed, _) = state { lastMessageCompressed = compressed }
         do throws(RPCError) {
             return try step(&input)
         } catch {
@@ -161,6 +164,7 @@ package struct MessageDeframer {
                                    message: "received \(flag == 1 ? "compressed " : "")message of \(declared) bytes is larger than the maximum of \(maxMessageSize) bytes")
                 }
                 state = .body(compressed: flag == 1, length: declared)
+                lastMessageCompressed = flag == 1
 
             case .body(let compressed, let length):
                 if body.isEmpty, input.count >= length {

@@ -89,32 +89,32 @@ extension GRPCHealthV1 {
 }
 
 extension GRPCHealthV1.HealthCheckRequest: CMessage {
-    typealias CStruct = Grpc__Health__V1__HealthCheckRequest
+    package typealias CStruct = Grpc__Health__V1__HealthCheckRequest
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { grpc__health__v1__health_check_request__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { grpc__health__v1__health_check_request__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         if !service.isEmpty { c.pointee.service = try arena.cString(service, path: "grpc.health.v1.HealthCheckRequest.service") }
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         service = try CRead.string(c.pointee.service, "grpc.health.v1.HealthCheckRequest.service")
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
 extension GRPCHealthV1.HealthCheckResponse: CMessage {
-    typealias CStruct = Grpc__Health__V1__HealthCheckResponse
+    package typealias CStruct = Grpc__Health__V1__HealthCheckResponse
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { grpc__health__v1__health_check_response__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { grpc__health__v1__health_check_response__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.status = status.c()
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         status = .init(c: c.pointee.status)
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }

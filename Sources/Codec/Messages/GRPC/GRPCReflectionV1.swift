@@ -237,11 +237,11 @@ extension GRPCReflectionV1 {
 // are therefore always copied into the arena, never left at that default.
 
 extension GRPCReflectionV1.ServerReflectionRequest: CMessage {
-    typealias CStruct = Grpc__Reflection__V1__ServerReflectionRequest
+    package typealias CStruct = Grpc__Reflection__V1__ServerReflectionRequest
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { grpc__reflection__v1__server_reflection_request__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { grpc__reflection__v1__server_reflection_request__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         if !host.isEmpty { c.pointee.host = try arena.cString(host, path: "grpc.reflection.v1.ServerReflectionRequest.host") }
         switch messageRequest {
         case nil:
@@ -265,7 +265,7 @@ extension GRPCReflectionV1.ServerReflectionRequest: CMessage {
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         host = try CRead.string(c.pointee.host, "grpc.reflection.v1.ServerReflectionRequest.host")
         switch c.pointee.message_request_case {
         case GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_FILE_BY_FILENAME:
@@ -286,17 +286,17 @@ extension GRPCReflectionV1.ServerReflectionRequest: CMessage {
 }
 
 extension GRPCReflectionV1.ExtensionRequest: CMessage {
-    typealias CStruct = Grpc__Reflection__V1__ExtensionRequest
+    package typealias CStruct = Grpc__Reflection__V1__ExtensionRequest
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { grpc__reflection__v1__extension_request__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { grpc__reflection__v1__extension_request__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         if !containingType.isEmpty { c.pointee.containing_type = try arena.cString(containingType, path: "grpc.reflection.v1.ExtensionRequest.containing_type") }
         c.pointee.extension_number = extensionNumber
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         containingType = try CRead.string(c.pointee.containing_type, "grpc.reflection.v1.ExtensionRequest.containing_type")
         extensionNumber = c.pointee.extension_number
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
@@ -304,11 +304,11 @@ extension GRPCReflectionV1.ExtensionRequest: CMessage {
 }
 
 extension GRPCReflectionV1.ServerReflectionResponse: CMessage {
-    typealias CStruct = Grpc__Reflection__V1__ServerReflectionResponse
+    package typealias CStruct = Grpc__Reflection__V1__ServerReflectionResponse
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { grpc__reflection__v1__server_reflection_response__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { grpc__reflection__v1__server_reflection_response__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         if !validHost.isEmpty { c.pointee.valid_host = try arena.cString(validHost, path: "grpc.reflection.v1.ServerReflectionResponse.valid_host") }
         c.pointee.original_request = try arena.message(originalRequest)
         switch messageResponse {
@@ -330,7 +330,7 @@ extension GRPCReflectionV1.ServerReflectionResponse: CMessage {
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         validHost = try CRead.string(c.pointee.valid_host, "grpc.reflection.v1.ServerReflectionResponse.valid_host")
         originalRequest = try CRead.message(c.pointee.original_request)
         switch c.pointee.message_response_case {
@@ -350,33 +350,33 @@ extension GRPCReflectionV1.ServerReflectionResponse: CMessage {
 }
 
 extension GRPCReflectionV1.FileDescriptorResponse: CMessage {
-    typealias CStruct = Grpc__Reflection__V1__FileDescriptorResponse
+    package typealias CStruct = Grpc__Reflection__V1__FileDescriptorResponse
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { grpc__reflection__v1__file_descriptor_response__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { grpc__reflection__v1__file_descriptor_response__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         (c.pointee.n_file_descriptor_proto, c.pointee.file_descriptor_proto) = arena.binaryDataArray(fileDescriptorProto)
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         fileDescriptorProto = CRead.binaryDataArray(c.pointee.n_file_descriptor_proto, c.pointee.file_descriptor_proto)
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
 extension GRPCReflectionV1.ExtensionNumberResponse: CMessage {
-    typealias CStruct = Grpc__Reflection__V1__ExtensionNumberResponse
+    package typealias CStruct = Grpc__Reflection__V1__ExtensionNumberResponse
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { grpc__reflection__v1__extension_number_response__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { grpc__reflection__v1__extension_number_response__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         if !baseTypeName.isEmpty { c.pointee.base_type_name = try arena.cString(baseTypeName, path: "grpc.reflection.v1.ExtensionNumberResponse.base_type_name") }
         (c.pointee.n_extension_number, c.pointee.extension_number) = arena.scalars(extensionNumber)
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         baseTypeName = try CRead.string(c.pointee.base_type_name, "grpc.reflection.v1.ExtensionNumberResponse.base_type_name")
         extensionNumber = CRead.scalars(c.pointee.n_extension_number, c.pointee.extension_number)
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
@@ -384,49 +384,49 @@ extension GRPCReflectionV1.ExtensionNumberResponse: CMessage {
 }
 
 extension GRPCReflectionV1.ListServiceResponse: CMessage {
-    typealias CStruct = Grpc__Reflection__V1__ListServiceResponse
+    package typealias CStruct = Grpc__Reflection__V1__ListServiceResponse
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { grpc__reflection__v1__list_service_response__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { grpc__reflection__v1__list_service_response__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         (c.pointee.n_service, c.pointee.service) = try arena.messages(service)
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         service = try CRead.messages(c.pointee.n_service, c.pointee.service)
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
 extension GRPCReflectionV1.ServiceResponse: CMessage {
-    typealias CStruct = Grpc__Reflection__V1__ServiceResponse
+    package typealias CStruct = Grpc__Reflection__V1__ServiceResponse
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { grpc__reflection__v1__service_response__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { grpc__reflection__v1__service_response__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         if !name.isEmpty { c.pointee.name = try arena.cString(name, path: "grpc.reflection.v1.ServiceResponse.name") }
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         name = try CRead.string(c.pointee.name, "grpc.reflection.v1.ServiceResponse.name")
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
 }
 
 extension GRPCReflectionV1.ErrorResponse: CMessage {
-    typealias CStruct = Grpc__Reflection__V1__ErrorResponse
+    package typealias CStruct = Grpc__Reflection__V1__ErrorResponse
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { grpc__reflection__v1__error_response__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { grpc__reflection__v1__error_response__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.error_code = errorCode
         if !errorMessage.isEmpty { c.pointee.error_message = try arena.cString(errorMessage, path: "grpc.reflection.v1.ErrorResponse.error_message") }
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         errorCode = c.pointee.error_code
         errorMessage = try CRead.string(c.pointee.error_message, "grpc.reflection.v1.ErrorResponse.error_message")
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)

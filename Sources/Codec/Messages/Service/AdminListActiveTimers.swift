@@ -28,11 +28,11 @@ public struct AdminListActiveTimersRequest: ProtoMessage {
 }
 
 extension AdminListActiveTimersRequest: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__AdminListActiveTimersRequest
+    package typealias CStruct = Servicevault__Timer__V1__AdminListActiveTimersRequest
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__admin_list_active_timers_request__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__admin_list_active_timers_request__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         if let accountID {
             c.pointee._account_id_case = SERVICEVAULT__TIMER__V1__ADMIN_LIST_ACTIVE_TIMERS_REQUEST___ACCOUNT_ID_ACCOUNT_ID
             c.pointee.account_id = accountID
@@ -42,7 +42,7 @@ extension AdminListActiveTimersRequest: CMessage {
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         accountID = c.pointee._account_id_case == SERVICEVAULT__TIMER__V1__ADMIN_LIST_ACTIVE_TIMERS_REQUEST___ACCOUNT_ID_ACCOUNT_ID ? c.pointee.account_id : nil
         pageSize = c.pointee.page_size
         pageToken = try CRead.string(c.pointee.page_token, "servicevault.timer.v1.AdminListActiveTimersRequest.page_token")
@@ -77,18 +77,18 @@ public struct AdminListActiveTimersResponse: ProtoMessage {
 }
 
 extension AdminListActiveTimersResponse: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__AdminListActiveTimersResponse
+    package typealias CStruct = Servicevault__Timer__V1__AdminListActiveTimersResponse
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__admin_list_active_timers_response__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__admin_list_active_timers_response__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         (c.pointee.n_timers, c.pointee.timers) = try arena.messages(timers)
         c.pointee.meta = try arena.message(meta)
         if !nextPageToken.isEmpty { c.pointee.next_page_token = try arena.cString(nextPageToken, path: "servicevault.timer.v1.AdminListActiveTimersResponse.next_page_token") }
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         timers = try CRead.messages(c.pointee.n_timers, c.pointee.timers)
         meta = try CRead.message(c.pointee.meta)
         nextPageToken = try CRead.string(c.pointee.next_page_token, "servicevault.timer.v1.AdminListActiveTimersResponse.next_page_token")

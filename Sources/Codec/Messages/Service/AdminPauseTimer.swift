@@ -25,17 +25,17 @@ public struct AdminPauseTimerRequest: ProtoMessage {
 }
 
 extension AdminPauseTimerRequest: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__AdminPauseTimerRequest
+    package typealias CStruct = Servicevault__Timer__V1__AdminPauseTimerRequest
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__admin_pause_timer_request__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__admin_pause_timer_request__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.id = id
         if !reason.isEmpty { c.pointee.reason = try arena.cString(reason, path: "servicevault.timer.v1.AdminPauseTimerRequest.reason") }
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         id = c.pointee.id
         reason = try CRead.string(c.pointee.reason, "servicevault.timer.v1.AdminPauseTimerRequest.reason")
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
@@ -65,16 +65,16 @@ public struct AdminPauseTimerResponse: ProtoMessage {
 }
 
 extension AdminPauseTimerResponse: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__AdminPauseTimerResponse
+    package typealias CStruct = Servicevault__Timer__V1__AdminPauseTimerResponse
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__admin_pause_timer_response__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__admin_pause_timer_response__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.timer = try arena.message(timer)
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         timer = try CRead.message(c.pointee.timer)
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }

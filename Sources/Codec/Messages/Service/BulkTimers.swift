@@ -69,11 +69,11 @@ public struct BulkTimersRequest: ProtoMessage {
 }
 
 extension BulkTimersRequest: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__BulkTimersRequest
+    package typealias CStruct = Servicevault__Timer__V1__BulkTimersRequest
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__bulk_timers_request__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__bulk_timers_request__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.action = action.c()
         (c.pointee.n_ids, c.pointee.ids) = arena.scalars(ids)
         c.pointee.all_active = allActive ? 1 : 0
@@ -81,7 +81,7 @@ extension BulkTimersRequest: CMessage {
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         action = .init(c: c.pointee.action)
         ids = CRead.scalars(c.pointee.n_ids, c.pointee.ids)
         allActive = c.pointee.all_active != 0
@@ -117,18 +117,18 @@ public struct BulkResult: ProtoMessage {
 }
 
 extension BulkResult: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__BulkResult
+    package typealias CStruct = Servicevault__Timer__V1__BulkResult
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__bulk_result__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__bulk_result__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.id = id
         c.pointee.status = try arena.message(status)
         c.pointee.timer = try arena.message(timer)
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         id = c.pointee.id
         status = try CRead.message(c.pointee.status)
         timer = try CRead.message(c.pointee.timer)
@@ -162,17 +162,17 @@ public struct BulkTimersResponse: ProtoMessage {
 }
 
 extension BulkTimersResponse: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__BulkTimersResponse
+    package typealias CStruct = Servicevault__Timer__V1__BulkTimersResponse
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__bulk_timers_response__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__bulk_timers_response__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         (c.pointee.n_results, c.pointee.results) = try arena.messages(results)
         c.pointee.meta = try arena.message(meta)
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         results = try CRead.messages(c.pointee.n_results, c.pointee.results)
         meta = try CRead.message(c.pointee.meta)
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)

@@ -36,11 +36,11 @@ public struct CreateTimerRequest: ProtoMessage {
 }
 
 extension CreateTimerRequest: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__CreateTimerRequest
+    package typealias CStruct = Servicevault__Timer__V1__CreateTimerRequest
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__create_timer_request__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__create_timer_request__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.account_id = accountID
         if !description.isEmpty { c.pointee.description = try arena.cString(description, path: "servicevault.timer.v1.CreateTimerRequest.description") }
         if let projectID {
@@ -60,7 +60,7 @@ extension CreateTimerRequest: CMessage {
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         accountID = c.pointee.account_id
         description = try CRead.string(c.pointee.description, "servicevault.timer.v1.CreateTimerRequest.description")
         projectID = c.pointee._project_id_case == SERVICEVAULT__TIMER__V1__CREATE_TIMER_REQUEST___PROJECT_ID_PROJECT_ID ? c.pointee.project_id : nil
@@ -100,18 +100,18 @@ public struct CreateTimerResponse: ProtoMessage {
 }
 
 extension CreateTimerResponse: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__CreateTimerResponse
+    package typealias CStruct = Servicevault__Timer__V1__CreateTimerResponse
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__create_timer_response__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__create_timer_response__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.timer = try arena.message(timer)
         c.pointee.meta = try arena.message(meta)
         c.pointee.created = created ? 1 : 0
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         timer = try CRead.message(c.pointee.timer)
         meta = try CRead.message(c.pointee.meta)
         created = c.pointee.created != 0

@@ -23,11 +23,11 @@ public struct GetActiveTimersRequest: ProtoMessage {
 }
 
 extension GetActiveTimersRequest: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__GetActiveTimersRequest
+    package typealias CStruct = Servicevault__Timer__V1__GetActiveTimersRequest
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__get_active_timers_request__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__get_active_timers_request__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         if let accountID {
             c.pointee._account_id_case = SERVICEVAULT__TIMER__V1__GET_ACTIVE_TIMERS_REQUEST___ACCOUNT_ID_ACCOUNT_ID
             c.pointee.account_id = accountID
@@ -35,7 +35,7 @@ extension GetActiveTimersRequest: CMessage {
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         accountID = c.pointee._account_id_case == SERVICEVAULT__TIMER__V1__GET_ACTIVE_TIMERS_REQUEST___ACCOUNT_ID_ACCOUNT_ID ? c.pointee.account_id : nil
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
@@ -66,17 +66,17 @@ public struct GetActiveTimersResponse: ProtoMessage {
 }
 
 extension GetActiveTimersResponse: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__GetActiveTimersResponse
+    package typealias CStruct = Servicevault__Timer__V1__GetActiveTimersResponse
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__get_active_timers_response__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__get_active_timers_response__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         (c.pointee.n_timers, c.pointee.timers) = try arena.messages(timers)
         c.pointee.meta = try arena.message(meta)
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         timers = try CRead.messages(c.pointee.n_timers, c.pointee.timers)
         meta = try CRead.message(c.pointee.meta)
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)

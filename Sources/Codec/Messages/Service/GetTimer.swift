@@ -23,16 +23,16 @@ public struct GetTimerRequest: ProtoMessage {
 }
 
 extension GetTimerRequest: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__GetTimerRequest
+    package typealias CStruct = Servicevault__Timer__V1__GetTimerRequest
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__get_timer_request__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__get_timer_request__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.id = id
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         id = c.pointee.id
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
     }
@@ -63,17 +63,17 @@ public struct GetTimerResponse: ProtoMessage {
 }
 
 extension GetTimerResponse: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__GetTimerResponse
+    package typealias CStruct = Servicevault__Timer__V1__GetTimerResponse
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__get_timer_response__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__get_timer_response__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.timer = try arena.message(timer)
         c.pointee.meta = try arena.message(meta)
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         timer = try CRead.message(c.pointee.timer)
         meta = try CRead.message(c.pointee.meta)
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)

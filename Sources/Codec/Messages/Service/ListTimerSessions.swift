@@ -27,18 +27,18 @@ public struct ListTimerSessionsRequest: ProtoMessage {
 }
 
 extension ListTimerSessionsRequest: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__ListTimerSessionsRequest
+    package typealias CStruct = Servicevault__Timer__V1__ListTimerSessionsRequest
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__list_timer_sessions_request__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__list_timer_sessions_request__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.id = id
         c.pointee.page_size = pageSize
         if !pageToken.isEmpty { c.pointee.page_token = try arena.cString(pageToken, path: "servicevault.timer.v1.ListTimerSessionsRequest.page_token") }
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         id = c.pointee.id
         pageSize = c.pointee.page_size
         pageToken = try CRead.string(c.pointee.page_token, "servicevault.timer.v1.ListTimerSessionsRequest.page_token")
@@ -71,17 +71,17 @@ public struct ListTimerSessionsResponse: ProtoMessage {
 }
 
 extension ListTimerSessionsResponse: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__ListTimerSessionsResponse
+    package typealias CStruct = Servicevault__Timer__V1__ListTimerSessionsResponse
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__list_timer_sessions_response__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__list_timer_sessions_response__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         (c.pointee.n_sessions, c.pointee.sessions) = try arena.messages(sessions)
         if !nextPageToken.isEmpty { c.pointee.next_page_token = try arena.cString(nextPageToken, path: "servicevault.timer.v1.ListTimerSessionsResponse.next_page_token") }
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         sessions = try CRead.messages(c.pointee.n_sessions, c.pointee.sessions)
         nextPageToken = try CRead.string(c.pointee.next_page_token, "servicevault.timer.v1.ListTimerSessionsResponse.next_page_token")
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)

@@ -36,11 +36,11 @@ public struct ListTimersRequest: ProtoMessage {
 }
 
 extension ListTimersRequest: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__ListTimersRequest
+    package typealias CStruct = Servicevault__Timer__V1__ListTimersRequest
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__list_timers_request__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__list_timers_request__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.page_size = pageSize
         if !pageToken.isEmpty { c.pointee.page_token = try arena.cString(pageToken, path: "servicevault.timer.v1.ListTimersRequest.page_token") }
         (c.pointee.n_statuses, c.pointee.statuses) = arena.enums(statuses, as: Servicevault__Timer__V1__TimerStatus.self)
@@ -57,7 +57,7 @@ extension ListTimersRequest: CMessage {
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         pageSize = c.pointee.page_size
         pageToken = try CRead.string(c.pointee.page_token, "servicevault.timer.v1.ListTimersRequest.page_token")
         statuses = CRead.enums(c.pointee.n_statuses, c.pointee.statuses)
@@ -96,18 +96,18 @@ public struct ListTimersResponse: ProtoMessage {
 }
 
 extension ListTimersResponse: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__ListTimersResponse
+    package typealias CStruct = Servicevault__Timer__V1__ListTimersResponse
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__list_timers_response__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__list_timers_response__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         (c.pointee.n_timers, c.pointee.timers) = try arena.messages(timers)
         c.pointee.meta = try arena.message(meta)
         if !nextPageToken.isEmpty { c.pointee.next_page_token = try arena.cString(nextPageToken, path: "servicevault.timer.v1.ListTimersResponse.next_page_token") }
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         timers = try CRead.messages(c.pointee.n_timers, c.pointee.timers)
         meta = try CRead.message(c.pointee.meta)
         nextPageToken = try CRead.string(c.pointee.next_page_token, "servicevault.timer.v1.ListTimersResponse.next_page_token")

@@ -28,11 +28,11 @@ public struct PauseTimerRequest: ProtoMessage {
 }
 
 extension PauseTimerRequest: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__PauseTimerRequest
+    package typealias CStruct = Servicevault__Timer__V1__PauseTimerRequest
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__pause_timer_request__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__pause_timer_request__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.id = id
         if let expectedSyncVersion {
             c.pointee._expected_sync_version_case = SERVICEVAULT__TIMER__V1__PAUSE_TIMER_REQUEST___EXPECTED_SYNC_VERSION_EXPECTED_SYNC_VERSION
@@ -42,7 +42,7 @@ extension PauseTimerRequest: CMessage {
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         id = c.pointee.id
         expectedSyncVersion = c.pointee._expected_sync_version_case == SERVICEVAULT__TIMER__V1__PAUSE_TIMER_REQUEST___EXPECTED_SYNC_VERSION_EXPECTED_SYNC_VERSION ? c.pointee.expected_sync_version : nil
         deviceID = try CRead.string(c.pointee.device_id, "servicevault.timer.v1.PauseTimerRequest.device_id")
@@ -75,17 +75,17 @@ public struct PauseTimerResponse: ProtoMessage {
 }
 
 extension PauseTimerResponse: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__PauseTimerResponse
+    package typealias CStruct = Servicevault__Timer__V1__PauseTimerResponse
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__pause_timer_response__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__pause_timer_response__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.timer = try arena.message(timer)
         c.pointee.meta = try arena.message(meta)
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         timer = try CRead.message(c.pointee.timer)
         meta = try CRead.message(c.pointee.meta)
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)

@@ -27,11 +27,11 @@ public struct ResumeTimerRequest: ProtoMessage {
 }
 
 extension ResumeTimerRequest: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__ResumeTimerRequest
+    package typealias CStruct = Servicevault__Timer__V1__ResumeTimerRequest
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__resume_timer_request__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__resume_timer_request__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.id = id
         if let expectedSyncVersion {
             c.pointee._expected_sync_version_case = SERVICEVAULT__TIMER__V1__RESUME_TIMER_REQUEST___EXPECTED_SYNC_VERSION_EXPECTED_SYNC_VERSION
@@ -41,7 +41,7 @@ extension ResumeTimerRequest: CMessage {
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         id = c.pointee.id
         expectedSyncVersion = c.pointee._expected_sync_version_case == SERVICEVAULT__TIMER__V1__RESUME_TIMER_REQUEST___EXPECTED_SYNC_VERSION_EXPECTED_SYNC_VERSION ? c.pointee.expected_sync_version : nil
         deviceID = try CRead.string(c.pointee.device_id, "servicevault.timer.v1.ResumeTimerRequest.device_id")
@@ -74,17 +74,17 @@ public struct ResumeTimerResponse: ProtoMessage {
 }
 
 extension ResumeTimerResponse: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__ResumeTimerResponse
+    package typealias CStruct = Servicevault__Timer__V1__ResumeTimerResponse
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__resume_timer_response__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__resume_timer_response__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.timer = try arena.message(timer)
         c.pointee.meta = try arena.message(meta)
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         timer = try CRead.message(c.pointee.timer)
         meta = try CRead.message(c.pointee.meta)
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)

@@ -27,11 +27,11 @@ public struct StopTimerRequest: ProtoMessage {
 }
 
 extension StopTimerRequest: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__StopTimerRequest
+    package typealias CStruct = Servicevault__Timer__V1__StopTimerRequest
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__stop_timer_request__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__stop_timer_request__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.id = id
         if let expectedSyncVersion {
             c.pointee._expected_sync_version_case = SERVICEVAULT__TIMER__V1__STOP_TIMER_REQUEST___EXPECTED_SYNC_VERSION_EXPECTED_SYNC_VERSION
@@ -41,7 +41,7 @@ extension StopTimerRequest: CMessage {
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         id = c.pointee.id
         expectedSyncVersion = c.pointee._expected_sync_version_case == SERVICEVAULT__TIMER__V1__STOP_TIMER_REQUEST___EXPECTED_SYNC_VERSION_EXPECTED_SYNC_VERSION ? c.pointee.expected_sync_version : nil
         deviceID = try CRead.string(c.pointee.device_id, "servicevault.timer.v1.StopTimerRequest.device_id")
@@ -74,17 +74,17 @@ public struct StopTimerResponse: ProtoMessage {
 }
 
 extension StopTimerResponse: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__StopTimerResponse
+    package typealias CStruct = Servicevault__Timer__V1__StopTimerResponse
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__stop_timer_response__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__stop_timer_response__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.timer = try arena.message(timer)
         c.pointee.meta = try arena.message(meta)
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         timer = try CRead.message(c.pointee.timer)
         meta = try CRead.message(c.pointee.meta)
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)

@@ -31,11 +31,11 @@ public struct SyncTimersRequest: ProtoMessage {
 }
 
 extension SyncTimersRequest: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__SyncTimersRequest
+    package typealias CStruct = Servicevault__Timer__V1__SyncTimersRequest
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__sync_timers_request__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__sync_timers_request__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         if !deviceID.isEmpty { c.pointee.device_id = try arena.cString(deviceID, path: "servicevault.timer.v1.SyncTimersRequest.device_id") }
         (c.pointee.n_timers, c.pointee.timers) = try arena.messages(timers)
         c.pointee.device_time = try arena.message(deviceTime)
@@ -43,7 +43,7 @@ extension SyncTimersRequest: CMessage {
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         deviceID = try CRead.string(c.pointee.device_id, "servicevault.timer.v1.SyncTimersRequest.device_id")
         timers = try CRead.messages(c.pointee.n_timers, c.pointee.timers)
         deviceTime = try CRead.message(c.pointee.device_time)
@@ -85,11 +85,11 @@ public struct SyncTimersResponse: ProtoMessage {
 }
 
 extension SyncTimersResponse: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__SyncTimersResponse
+    package typealias CStruct = Servicevault__Timer__V1__SyncTimersResponse
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__sync_timers_response__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__sync_timers_response__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         (c.pointee.n_results, c.pointee.results) = try arena.messages(results)
         (c.pointee.n_conflicts, c.pointee.conflicts) = try arena.messages(conflicts)
         (c.pointee.n_server_timers, c.pointee.server_timers) = try arena.messages(serverTimers)
@@ -98,7 +98,7 @@ extension SyncTimersResponse: CMessage {
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         results = try CRead.messages(c.pointee.n_results, c.pointee.results)
         conflicts = try CRead.messages(c.pointee.n_conflicts, c.pointee.conflicts)
         serverTimers = try CRead.messages(c.pointee.n_server_timers, c.pointee.server_timers)

@@ -33,11 +33,11 @@ public struct UpdateTimerRequest: ProtoMessage {
 }
 
 extension UpdateTimerRequest: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__UpdateTimerRequest
+    package typealias CStruct = Servicevault__Timer__V1__UpdateTimerRequest
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__update_timer_request__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__update_timer_request__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.id = id
         if let description {
             c.pointee._description_case = SERVICEVAULT__TIMER__V1__UPDATE_TIMER_REQUEST___DESCRIPTION_DESCRIPTION
@@ -59,7 +59,7 @@ extension UpdateTimerRequest: CMessage {
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         id = c.pointee.id
         description = c.pointee._description_case == SERVICEVAULT__TIMER__V1__UPDATE_TIMER_REQUEST___DESCRIPTION_DESCRIPTION
             ? try CRead.string(c.pointee.description, "servicevault.timer.v1.UpdateTimerRequest.description") : nil
@@ -96,17 +96,17 @@ public struct UpdateTimerResponse: ProtoMessage {
 }
 
 extension UpdateTimerResponse: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__UpdateTimerResponse
+    package typealias CStruct = Servicevault__Timer__V1__UpdateTimerResponse
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__update_timer_response__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__update_timer_response__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         c.pointee.timer = try arena.message(timer)
         c.pointee.meta = try arena.message(meta)
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         timer = try CRead.message(c.pointee.timer)
         meta = try CRead.message(c.pointee.meta)
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)

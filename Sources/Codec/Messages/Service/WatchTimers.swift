@@ -27,17 +27,17 @@ public struct WatchTimersRequest: ProtoMessage {
 }
 
 extension WatchTimersRequest: CMessage {
-    typealias CStruct = Servicevault__Timer__V1__WatchTimersRequest
+    package typealias CStruct = Servicevault__Timer__V1__WatchTimersRequest
 
-    nonisolated(unsafe) static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__watch_timers_request__init($0) }
+    nonisolated(unsafe) package static let cDescriptor = descriptor(initialising: CStruct.self) { servicevault__timer__v1__watch_timers_request__init($0) }
 
-    func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
+    package func write(to c: UnsafeMutablePointer<CStruct>, arena: inout Arena) throws(CodecError) {
         if !lastEventID.isEmpty { c.pointee.last_event_id = try arena.cString(lastEventID, path: "servicevault.timer.v1.WatchTimersRequest.last_event_id") }
         c.pointee.heartbeat_interval_seconds = heartbeatIntervalSeconds
         arena.writeUnknownFields(unknownFields, into: &c.pointee.base)
     }
 
-    init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
+    package init(reading c: UnsafePointer<CStruct>) throws(CodecError) {
         lastEventID = try CRead.string(c.pointee.last_event_id, "servicevault.timer.v1.WatchTimersRequest.last_event_id")
         heartbeatIntervalSeconds = c.pointee.heartbeat_interval_seconds
         unknownFields = try CRead.unknownFields(c.pointee.base, Self.protoMessageName)
