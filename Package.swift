@@ -130,6 +130,11 @@ let package = Package(
             dependencies: ["RPC", "HTTP2", "Codec"],
             path: "FuzzTesting/Sources/ServerFuzzer"
         ),
+        .testTarget(
+            name: "FuzzReplayTests",
+            dependencies: ["ServerFuzzer"],
+            path: "FuzzTesting/Tests/FuzzReplayTests"
+        ),
 
         // MARK: Tests.
         .testTarget(

@@ -61,8 +61,10 @@ package final class EventLoop: @unchecked Sendable {
     /// nghttp2 at once, so one buffer per loop serves them all.
     package let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
 
-    /// Creates the loop and starts its thread.
-    package init(name: String) throws(HTTP2Error) {
+    /// Creates the loop and starts its thread. With `startThread: false` the
+    /// loop has no thread of its own: the creating thread owns it and drives
+    /// it round by round with ``runRound(timeout:)`` (the server fuzzer does).
+    package init(name: String, startThread: Bool = true) throws(HTTP2Error) {
         self.name = name
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epollFD >= 0 else { throw HTTP2Error.system("epoll_create1", errno) }
@@ -79,6 +81,10 @@ package final class EventLoop: @unchecked Sendable {
             close(wakeFD)
             close(epollFD)
             throw HTTP2Error.system("epoll_ctl", code)
+        }
+        guard startThread else {
+            threadID = pthread_self()
+            return
         }
         let context = Unmanaged.passRetained(self).toOpaque()
         let rc = pthread_create(&thread, nil, { context in
@@ -192,26 +198,34 @@ package final class EventLoop: @unchecked Sendable {
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         defer { events.deallocate() }
         while !stopped.load(ordering: .acquiring) {
-            let timeout = nextTimeout()
-            let count = epoll_wait(epollFD, events, Int32(capacity), timeout)
-            if count < 0 {
-                if errno == EINTR { continue }
-                break
-            }
-            for i in 0..<Int(count) {
-                let event = events[i]
-                let fd = event.data.fd
-                if fd == wakeFD {
-                    var value: UInt64 = 0
-                    _ = read(wakeFD, &value, 8)
-                    continue
-                }
-                sources[fd]?.handleEvents(event.events)
-            }
-            runTasks()
-            runTimers()
-            endRound()
+            if !round(events, capacity: capacity, timeout: nextTimeout()) { break }
         }
+        releaseEverything()
+    }
+
+    /// Waits up to `timeout` ms for events, then runs the ready sources, the
+    /// handed-in tasks, the due timers and the end-of-round work. False when
+    /// epoll fails.
+    private func round(_ events: UnsafeMutablePointer<epoll_event>, capacity: Int, timeout: Int32) -> Bool {
+        let count = epoll_wait(epollFD, events, Int32(capacity), timeout)
+        if count < 0 { return errno == EINTR }
+        for i in 0..<Int(count) {
+            let event = events[i]
+            let fd = event.data.fd
+            if fd == wakeFD {
+                var value: UInt64 = 0
+                _ = read(wakeFD, &value, 8)
+                continue
+            }
+            sources[fd]?.handleEvents(event.events)
+        }
+        runTasks()
+        runTimers()
+        endRound()
+        return true
+    }
+
+    private func releaseEverything() {
         // Close what is still registered, then break the cycles through the
         // loop (sources, timers and tasks hold connections, which hold the
         // loop) so everything is released.
@@ -225,6 +239,41 @@ package final class EventLoop: @unchecked Sendable {
         }
         running.removeAll()
         inbox.withLock { $0.tasks.removeAll() }
+    }
+
+    // MARK: A loop without a thread (driven by its owner)
+
+    /// Runs one round on the calling thread, which must own the loop (made
+    /// with `startThread: false`): the events ready within `timeout` ms, the
+    /// handed-in tasks, the due timers and the end-of-round work.
+    package func runRound(timeout: Int32 = 0) {
+        withUnsafeTemporaryAllocation(of: epoll_event.self, capacity: 64) { events in
+            _ = round(events.baseAddress!, capacity: 64, timeout: timeout)
+        }
+    }
+
+    /// Whether tasks or end-of-round work wait for the next round.
+    package var hasQueuedWork: Bool {
+        !afterRound.isEmpty || inbox.withLock { !$0.tasks.isEmpty }
+    }
+
+    /// Timers that have neither fired nor been cancelled.
+    package var liveTimers: Int { timers.liveCount }
+
+    /// Timers the loop holds, cancelled ones not yet dropped included.
+    package var timersHeld: Int { timers.count }
+
+    /// Drops the fired and cancelled timers now rather than when the heap
+    /// has doubled (a driven loop between two connections).
+    package func dropCancelledTimers() { timers.dropCancelled() }
+
+    /// Descriptors registered.
+    package var registeredSources: Int { sources.count }
+
+    /// What a stopping loop does last, for a loop without a thread: closes
+    /// what is still registered and drops timers and tasks.
+    package func releaseAll() {
+        releaseEverything()
     }
 
     private func runTasks() {
@@ -269,10 +318,23 @@ package final class EventLoop: @unchecked Sendable {
 /// A binary min-heap of timers by deadline.
 struct TimerHeap {
     private var items: [EventLoop.Timer] = []
+    /// The size at which cancelled timers are dropped (see ``push(_:)``).
+    private var compactionSize = 64
 
     var first: EventLoop.Timer? { items.first }
 
+    /// Timers in the heap that are still to fire.
+    var liveCount: Int { items.reduce(0) { $0 + ($1.isDone ? 0 : 1) } }
+
+    /// Timers in the heap, fired-and-cancelled ones not yet dropped included.
+    var count: Int { items.count }
+
     mutating func push(_ timer: EventLoop.Timer) {
+        // A cancelled timer stays in the heap until its deadline, which can be
+        // hours away (a closed connection's keepalive, a finished call's
+        // deadline): drop them once the heap has doubled, or a loop serving
+        // many short connections keeps one per timer it ever armed.
+        if items.count >= compactionSize { dropCancelled() }
         items.append(timer)
         var child = items.count - 1
         while child > 0 {
@@ -287,7 +349,11 @@ struct TimerHeap {
         guard !items.isEmpty else { return }
         items.swapAt(0, items.count - 1)
         items.removeLast()
-        var parent = 0
+        siftDown(0)
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var parent = start
         while true {
             let left = 2 * parent + 1, right = left + 1
             var smallest = parent
@@ -297,5 +363,16 @@ struct TimerHeap {
             items.swapAt(parent, smallest)
             parent = smallest
         }
+    }
+
+    /// Removes the fired and cancelled timers and restores the heap order.
+    mutating func dropCancelled() {
+        items.removeAll { $0.isDone }
+        var index = items.count / 2
+        while index > 0 {
+            index -= 1
+            siftDown(index)
+        }
+        compactionSize = max(64, 2 * items.count)
     }
 }

@@ -60,7 +60,8 @@ package struct HTTP2Configuration: Sendable {
     package var connectionWindowSize: Int32 = 16 << 20
     /// SETTINGS_MAX_HEADER_LIST_SIZE we advertise and enforce.
     package var maxHeaderListSize: UInt32 = 8 << 10
-    /// Bytes of queued output after which reading stops until it drains.
+    /// Bytes of serialized output we buffer for the socket; beyond it frames
+    /// wait inside nghttp2 until the socket drains.
     package var maxOutboundBytes: Int = 4 << 20
     /// Bytes queued on one stream above which `streamWritable` waits.
     package var streamHighWater: Int = 256 << 10
@@ -92,6 +93,10 @@ package struct HTTP2Configuration: Sendable {
     /// Invalid frames, or streams we had to reset, tolerated before
     /// GOAWAY(ENHANCE_YOUR_CALM).
     package var maxProtocolViolations = 100
+    /// RST_STREAM frames a peer may send in a burst, then per second
+    /// (CVE-2023-44487, rapid reset); past them, GOAWAY(ENHANCE_YOUR_CALM).
+    package var maxStreamResetBurst = 1000
+    package var streamResetsPerSecond = 33
 
     package init() {}
 }
@@ -125,7 +130,6 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     private var output: [UInt8] = []
     private var outputOffset = 0
     private var watchingWrite = false
-    private var readingPaused = false
     private var flushScheduled = false
     private var closed = false
     private var connecting: Bool
@@ -138,6 +142,14 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     private var lastPeerPing: UInt64 = 0
     private var pingStrikes = 0
     private var violations = 0
+    /// Token bucket of the peer's RST_STREAMs: tokens left, and when it was refilled.
+    private var resetTokens = -1
+    private var resetRefilled: UInt64 = 0
+    /// Request streams refused for exceeding SETTINGS_MAX_CONCURRENT_STREAMS,
+    /// reset but not closed yet (they never count as open).
+    private var refusedStreams = Set<Int32>()
+    /// Whether our first SETTINGS has gone out (see ``advertiseStreamLimit``).
+    private var settingsAdvertised = false
     private var peerSettingsReceived = false
     private var ourSettingsAcknowledged = false
     /// When the header block being received began (0: none in progress).
@@ -193,7 +205,12 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
 
     private func startTimers() {
         timers.append(loop.schedule(after: configuration.handshakeTimeout) { [self] in
-            if !peerSettingsReceived || !ourSettingsAcknowledged {
+            if peerSettingsReceived && !ourSettingsAcknowledged {
+                // An HTTP/2 peer that does not acknowledge our SETTINGS (RFC 9113 section 6.5.3).
+                goAway(code: UInt32(NGHTTP2_SETTINGS_TIMEOUT.rawValue), debug: "SETTINGS not acknowledged")
+                closeAfterFlush = true
+                flush()
+            } else if !peerSettingsReceived {
                 close(error: HTTP2Error(code: .protocolError, message: "the peer did not complete the HTTP/2 handshake (SETTINGS and its ACK) in time"))
             }
         })
@@ -474,14 +491,16 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         guard let session else { return }
         let buffer = loop.readBuffer
         var rounds = 0
-        while rounds < 8 && !readingPaused && !closed {
+        while rounds < 8 && !closed {
             rounds += 1
             let n = transport.read(fd: fd, into: buffer)
             if n > 0 {
                 lastRead = EventLoop.now()
                 let consumed = nghttp2_session_mem_recv(session, buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), n)
                 if consumed < 0 {
-                    // A protocol violation: nghttp2 has queued GOAWAY; send it and close.
+                    // A fatal error (nghttp2 queues GOAWAY itself for protocol
+                    // errors, which it returns as consumed input): say why, then close.
+                    fatalGoAway(Int32(consumed))
                     flush()
                     close(error: HTTP2Error(code: .protocolError, message: String(cString: nghttp2_strerror(Int32(consumed)))))
                     return
@@ -498,13 +517,48 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
                 return
             }
         }
-        if transport.hasBufferedInput && !readingPaused && !closed {
+        if transport.hasBufferedInput && !closed {
             // Decrypted bytes wait inside TLS, where epoll cannot see them.
             loop.atEndOfRound { [self] in
                 readAvailable()
                 flush()
             }
         }
+    }
+
+    /// A server's SETTINGS_MAX_CONCURRENT_STREAMS goes to the peer but not to
+    /// nghttp2: past an acknowledged limit nghttp2 fails the whole connection
+    /// (GOAWAY PROTOCOL_ERROR), where RFC 9113 section 5.1.2 asks for a stream
+    /// error. So the limit is enforced in ``beginHeaders(_:)`` (RST_STREAM
+    /// REFUSED_STREAM), and its entry is added here to the first frame nghttp2
+    /// sends, the SETTINGS submitted in ``makeSession()``.
+    private func advertiseStreamLimit(at start: Int) {
+        settingsAdvertised = true
+        guard role == .server else { return }
+        precondition(output.count - start >= 9 && output[start + 3] == UInt8(NGHTTP2_SETTINGS.rawValue) && output[start + 4] == 0,
+                     "the first frame sent is not our SETTINGS")
+        let length = (Int(output[start]) << 16 | Int(output[start + 1]) << 8 | Int(output[start + 2])) + 6
+        output[start] = UInt8(truncatingIfNeeded: length >> 16)
+        output[start + 1] = UInt8(truncatingIfNeeded: length >> 8)
+        output[start + 2] = UInt8(truncatingIfNeeded: length)
+        let limit = configuration.maxConcurrentStreams
+        let entry: [UInt8] = [0, UInt8(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue),
+                              UInt8(truncatingIfNeeded: limit >> 24), UInt8(truncatingIfNeeded: limit >> 16),
+                              UInt8(truncatingIfNeeded: limit >> 8), UInt8(truncatingIfNeeded: limit)]
+        output.insert(contentsOf: entry, at: start + 9)
+    }
+
+    /// The GOAWAY for a fatal error of `nghttp2_session_mem_recv`: floods
+    /// (queued ACKs, CONTINUATIONs) are ENHANCE_YOUR_CALM, a wrong preface
+    /// PROTOCOL_ERROR, the rest INTERNAL_ERROR.
+    private func fatalGoAway(_ error: Int32) {
+        let code: nghttp2_error_code
+        switch error {
+        case NGHTTP2_ERR_FLOODED.rawValue, NGHTTP2_ERR_TOO_MANY_CONTINUATIONS.rawValue: code = NGHTTP2_ENHANCE_YOUR_CALM
+        case NGHTTP2_ERR_BAD_CLIENT_MAGIC.rawValue: code = NGHTTP2_PROTOCOL_ERROR
+        default: code = NGHTTP2_INTERNAL_ERROR
+        }
+        goAway(code: code.rawValue, debug: String(cString: nghttp2_strerror(error)))
     }
 
     private func scheduleFlush() {
@@ -519,44 +573,60 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     /// Gathers what nghttp2 wants to send into one buffer and writes it.
     private func flush() {
         guard let session, !closed, transport.handshakeDone else { return }
-        while output.count - outputOffset < configuration.maxOutboundBytes {
-            var chunk: UnsafePointer<UInt8>?
-            let n = nghttp2_session_mem_send(session, &chunk)
-            if n < 0 {
-                close(error: HTTP2Error(code: .protocolError, message: String(cString: nghttp2_strerror(Int32(n)))))
-                return
+        // Fill the buffer from nghttp2 and write it, again while the socket
+        // takes all of it and nghttp2 has more: what stays inside nghttp2 when
+        // the buffer is full would otherwise wait for the next event, which
+        // may never come (the peer waiting for exactly those bytes).
+        var socketFull = false
+        while !socketFull {
+            var moreInSession = false
+            while true {
+                guard output.count - outputOffset < configuration.maxOutboundBytes else {
+                    moreInSession = true
+                    break
+                }
+                var chunk: UnsafePointer<UInt8>?
+                let n = nghttp2_session_mem_send(session, &chunk)
+                if n < 0 {
+                    close(error: HTTP2Error(code: .protocolError, message: String(cString: nghttp2_strerror(Int32(n)))))
+                    return
+                }
+                if n == 0 { break }
+                let start = output.count
+                output.append(contentsOf: UnsafeBufferPointer(start: chunk, count: n))
+                if !settingsAdvertised { advertiseStreamLimit(at: start) }
             }
-            if n == 0 { break }
-            output.append(contentsOf: UnsafeBufferPointer(start: chunk, count: n))
-        }
-        deliverWritable()
-        if closed { return }
-        while outputOffset < output.count {
-            let n = output.withUnsafeBytes { raw in
-                transport.write(fd: fd, UnsafeRawBufferPointer(rebasing: raw[outputOffset...]))
+            deliverWritable()
+            if closed { return }
+            while outputOffset < output.count {
+                let n = output.withUnsafeBytes { raw in
+                    transport.write(fd: fd, UnsafeRawBufferPointer(rebasing: raw[outputOffset...]))
+                }
+                if n > 0 {
+                    outputOffset += n
+                } else if n == -Int(EAGAIN) {
+                    socketFull = true
+                    break
+                } else {
+                    close(error: .system("write", Int32(-n)))
+                    return
+                }
             }
-            if n > 0 {
-                outputOffset += n
-            } else if n == -Int(EAGAIN) {
-                break
-            } else {
-                close(error: .system("write", Int32(-n)))
-                return
+            if outputOffset == output.count {
+                output.removeAll(keepingCapacity: output.capacity <= 256 << 10)
+                outputOffset = 0
             }
-        }
-        if outputOffset == output.count {
-            output.removeAll(keepingCapacity: output.capacity <= 256 << 10)
-            outputOffset = 0
+            if !moreInSession { break }
         }
         let backlog = output.count - outputOffset
+        // Reading goes on while the peer is slow to take what we send: both
+        // sides waiting for the other to read would deadlock (two peers each
+        // sending large bodies). What we hold is bounded all the same: this
+        // buffer by maxOutboundBytes; DATA by the peer's flow-control windows
+        // and each stream's high-water mark; control frames (PING and
+        // SETTINGS acknowledgements, RST_STREAM) by nghttp2, which ends a
+        // session whose queue of them floods.
         setWatchWrite(backlog > 0)
-        // Stop reading while the peer does not read what we send.
-        let pause = backlog >= configuration.maxOutboundBytes
-        if pause != readingPaused {
-            readingPaused = pause
-            updateEvents()
-            if !pause { readAvailable() }
-        }
         if backlog == 0 && (closeAfterFlush || (nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0)) {
             close(error: closeAfterFlush ? HTTP2Error(code: .protocolError, message: "closed after too many protocol violations") : nil)
         }
@@ -569,8 +639,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     }
 
     private func updateEvents() {
-        var events = EPOLLRDHUP.rawValue
-        if !readingPaused { events |= EPOLLIN.rawValue }
+        var events = EPOLLRDHUP.rawValue | EPOLLIN.rawValue
         if watchingWrite { events |= EPOLLOUT.rawValue }
         loop.modify(fd, events: events)
     }
@@ -610,7 +679,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         nghttp2_option_set_max_outbound_ack(option, 1000)
         nghttp2_option_set_max_settings(option, 32)
         nghttp2_option_set_max_continuations(option, 8)
-        nghttp2_option_set_stream_reset_rate_limit(option, 1000, 33)
+        nghttp2_option_set_stream_reset_rate_limit(option, UInt64(configuration.maxStreamResetBurst), UInt64(configuration.streamResetsPerSecond))
         nghttp2_option_set_max_send_header_block_length(option, 64 << 10)
 
         let context = Unmanaged.passUnretained(self).toOpaque()
@@ -624,12 +693,13 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         self.session = session
 
         var settings = [
-            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), value: configuration.maxConcurrentStreams),
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: configuration.initialWindowSize),
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue), value: configuration.maxHeaderListSize),
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES.rawValue), value: 1),
         ]
         if role == .client {
+            // A server's limit goes out through advertiseStreamLimit(at:).
+            settings.append(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), value: configuration.maxConcurrentStreams))
             settings.append(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue), value: 0))
         }
         guard nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &settings, settings.count) == 0 else {
@@ -661,6 +731,13 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         if headerTimer == nil { armHeaderTimer() }
         let category = category(of: frame)
         if category == .request {
+            if role == .server && openStreams >= Int(configuration.maxConcurrentStreams) {
+                // Over our limit: refused once the block is read (the delegate never sees it).
+                violation("too many concurrent streams")
+                refusedStreams.insert(stream)
+                rejectedBlock = (stream, NGHTTP2_REFUSED_STREAM.rawValue)
+                return 0
+            }
             openStreams += 1
             idleTimer?.cancel()
             idleTimer = nil
@@ -671,15 +748,26 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
 
     fileprivate func header(_ frame: UnsafePointer<nghttp2_frame>, _ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Int32 {
         let stream = frame.pointee.hd.stream_id
+        // A rejected block is still read to its end (HPACK state, and the
+        // header-block timer ends with it), then the stream is reset.
+        if rejectedBlock?.stream == stream { return 0 }
         // nghttp2 1.52 does not enforce MAX_HEADER_LIST_SIZE on input: count it here.
         headerListBytes += name.count + value.count + 32
         if headerListBytes > Int(configuration.maxHeaderListSize) {
             violation("header list too large")
-            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue  // resets the stream
+            // gRPC reads ENHANCE_YOUR_CALM as RESOURCE_EXHAUSTED.
+            rejectedBlock = (stream, NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
+            return 0
         }
         guard let delegate else { return 0 }
-        return delegate.header(self, stream: stream, name: name, value: value) ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue
+        if !delegate.header(self, stream: stream, name: name, value: value) {
+            rejectedBlock = (stream, NGHTTP2_INTERNAL_ERROR.rawValue)
+        }
+        return 0
     }
+    /// The header block being read belongs to a stream that is reset with
+    /// `code` once the block ends.
+    private var rejectedBlock: (stream: Int32, code: UInt32)?
 
     fileprivate func frameReceived(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
         let hd = frame.pointee.hd
@@ -688,9 +776,16 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         case NGHTTP2_HEADERS.rawValue:
             headerListBytes = 0
             headerBlockStarted = 0
+            if let rejected = rejectedBlock, rejected.stream == hd.stream_id {
+                rejectedBlock = nil
+                reset(hd.stream_id, code: rejected.code)
+                break
+            }
             delegate?.headersEnded(self, stream: hd.stream_id, category: category(of: frame), endStream: endStream)
         case NGHTTP2_DATA.rawValue:
             if endStream { delegate?.peerFinished(self, stream: hd.stream_id) }
+        case NGHTTP2_RST_STREAM.rawValue:
+            resetReceived()
         case NGHTTP2_GOAWAY.rawValue:
             delegate?.goAwayReceived(self, lastStreamID: frame.pointee.goaway.last_stream_id, errorCode: frame.pointee.goaway.error_code)
         case NGHTTP2_SETTINGS.rawValue:
@@ -721,12 +816,36 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
 
     fileprivate func streamClosed(_ stream: Int32, _ errorCode: UInt32) -> Int32 {
         outbound[stream] = nil
-        if role == .server && stream % 2 == 1 {
+        if role == .server && stream % 2 == 1 && refusedStreams.remove(stream) == nil {
             openStreams = max(0, openStreams - 1)
             if openStreams == 0 { resetIdleTimer() }
         }
         delegate?.streamClosed(self, stream: stream, errorCode: errorCode)
         return 0
+    }
+
+    /// Rapid reset (CVE-2023-44487): the peer's RST_STREAMs draw on a token
+    /// bucket; once it is empty the peer is told to calm down and the
+    /// connection closes. (nghttp2's own limit, checked after this with the
+    /// same numbers, would say INTERNAL_ERROR.)
+    private func resetReceived() {
+        guard role == .server, !goingAway else { return }
+        let now = EventLoop.now()
+        if resetTokens < 0 {
+            resetTokens = configuration.maxStreamResetBurst
+            resetRefilled = now
+        }
+        let seconds = (now &- resetRefilled) / 1_000_000_000
+        if seconds > 0 {
+            resetTokens = min(configuration.maxStreamResetBurst, resetTokens + Int(seconds) * configuration.streamResetsPerSecond)
+            resetRefilled &+= seconds &* 1_000_000_000
+        }
+        if resetTokens > 0 {
+            resetTokens -= 1
+        } else {
+            goAway(code: UInt32(NGHTTP2_ENHANCE_YOUR_CALM.rawValue), debug: "too many stream resets")
+            closeAfterFlush = true
+        }
     }
 
     /// A PING from the peer: too many too close together are strikes
@@ -755,7 +874,13 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         lastPeerPing = 0
     }
 
-    fileprivate func invalidFrame() -> Int32 {
+    fileprivate func invalidFrame(_ frame: UnsafePointer<nghttp2_frame>?) -> Int32 {
+        // nghttp2 skips the rest of a HEADERS block it rejected: it has ended for us.
+        if let frame, UInt32(frame.pointee.hd.type) == NGHTTP2_HEADERS.rawValue {
+            headerListBytes = 0
+            headerBlockStarted = 0
+            if rejectedBlock?.stream == frame.pointee.hd.stream_id { rejectedBlock = nil }
+        }
         violation("invalid frames")
         return 0
     }
@@ -826,8 +951,8 @@ private let onStreamClose: nghttp2_on_stream_close_callback = { _, stream, error
     HTTP2Connection.with(userData) { $0.streamClosed(stream, errorCode) }
 }
 
-private let onInvalidFrame: nghttp2_on_invalid_frame_recv_callback = { _, _, _, userData in
-    HTTP2Connection.with(userData) { $0.invalidFrame() }
+private let onInvalidFrame: nghttp2_on_invalid_frame_recv_callback = { _, frame, _, userData in
+    HTTP2Connection.with(userData) { $0.invalidFrame(frame) }
 }
 
 private let dataReadCallback: nghttp2_data_source_read_callback = { _, stream, buffer, length, flags, _, userData in

@@ -44,6 +44,9 @@ struct InteropServer: AsyncParsableCommand {
     @Option(name: .customLong("handshake_timeout_ms"), help: "Time a new connection has for its preface and SETTINGS.")
     var handshakeTimeoutMs: Int = 10_000
 
+    @Option(name: .customLong("header_block_timeout_ms"), help: "Time a header block (HEADERS and its CONTINUATIONs) has to arrive.")
+    var headerBlockTimeoutMs: Int = 10_000
+
     @Option(name: .customLong("event_loops"), help: "I/O threads (0: one per core).")
     var eventLoops: Int = 0
 
@@ -54,6 +57,7 @@ struct InteropServer: AsyncParsableCommand {
         }
         guard maxConcurrentStreams > 0 else { throw ValidationError("--max_concurrent_streams must be positive") }
         guard handshakeTimeoutMs > 0 else { throw ValidationError("--handshake_timeout_ms must be positive") }
+        guard headerBlockTimeoutMs > 0 else { throw ValidationError("--header_block_timeout_ms must be positive") }
         guard eventLoops >= 0 else { throw ValidationError("--event_loops must be 0 or more") }
     }
 
@@ -68,6 +72,7 @@ struct InteropServer: AsyncParsableCommand {
             tls: useTLS ? (certificateChain!, privateKey!) : nil)
         configuration.maxConcurrentStreams = maxConcurrentStreams
         configuration.handshakeTimeout = .milliseconds(handshakeTimeoutMs)
+        configuration.headerBlockTimeout = .milliseconds(headerBlockTimeoutMs)
 
         let health = HealthService(services: ["grpc.testing.TestService"])
         let reflection = try ReflectionService(descriptorSets: [EmbeddedDescriptorSets.interop,

@@ -157,12 +157,12 @@ struct CodecRegressionTests {
     }
 }
 
-/// Replays every input under `FuzzTesting/FailCases/` through the fuzzer's check.
+/// Replays every input under `FuzzTesting/FailCases/CodecFuzzer/` through the fuzzer's check.
 @Suite("Fuzzer fail cases")
 struct FailCasesTests {
     @Test("every kept crash input now passes")
     func replay() throws {
-        let folder = repositoryRoot.appendingPathComponent("FuzzTesting/FailCases")
+        let folder = repositoryRoot.appendingPathComponent("FuzzTesting/FailCases/CodecFuzzer")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { !$0.hasPrefix(".") && $0 != "README.md" }
         #expect(!files.isEmpty)
         for file in files {

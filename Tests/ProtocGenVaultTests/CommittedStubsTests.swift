@@ -19,6 +19,7 @@ struct CommittedStubsTests {
         let regenerated = try files(under: fresh.appendingPathComponent("Sources")).filter { $0.key.hasSuffix(".grpc.swift") }
         #expect(regenerated.keys.sorted() == [
             "ClientLib/Generated/servicevault/timer/v1/timer_service.grpc.swift",
+            "Interop/Generated/grpc/testing/test.grpc.swift",
             "RPC/Generated/grpc_health_v1_health.grpc.swift",
             "RPC/Generated/grpc_reflection_v1_reflection.grpc.swift",
             "RPC/Generated/grpc_reflection_v1alpha_reflection.grpc.swift",

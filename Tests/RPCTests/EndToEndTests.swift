@@ -243,6 +243,40 @@ struct EndToEndTests {
         }
     }
 
+    @Test("a thousand large calls at once on one connection all complete (both sides send more than their output buffer holds)")
+    func manyLargeCalls() async throws {
+        try await withEchoServer { (_: GRPCServer, channel: GRPCChannel, _: EchoService) async throws in
+            // 1,000 × 256 KiB each way, ten times the streams the server allows
+            // at once: each side has far more to send than its 4 MiB output
+            // buffer, and waits for the other to read.
+            // Large messages first, so the sockets' buffers have grown to take
+            // a whole output buffer in one write.
+            var warmUp = VaultTimer()
+            warmUp.description = String(repeating: "w", count: 3 << 20)
+            for _ in 0..<8 {
+                let _: VaultTimer = try await channel.unary(EchoService.get, request: warmUp, options: CallOptions(timeout: .seconds(30)))
+            }
+            var request = VaultTimer()
+            request.description = String(repeating: "x", count: 256 << 10)
+            let expected = request.description.count
+            let options = CallOptions(timeout: .seconds(30))
+            let echoed = try await withThrowingTaskGroup(of: Int.self) { group in
+                for i in 0..<1_000 {
+                    var numbered = request
+                    numbered.id = Int64(i)
+                    group.addTask { [numbered] () async throws -> Int in
+                        let response: VaultTimer = try await channel.unary(EchoService.get, request: numbered, options: options)
+                        return response.id == Int64(i) && response.description.count == expected ? 1 : 0
+                    }
+                }
+                var count = 0
+                for try await ok in group { count += ok }
+                return count
+            }
+            #expect(echoed == 1_000)
+        }
+    }
+
     @Test("the server cancels the handler at the deadline and answers DEADLINE_EXCEEDED")
     func deadline() async throws {
         try await withEchoServer { (_: GRPCServer, channel: GRPCChannel, service: EchoService) async throws in

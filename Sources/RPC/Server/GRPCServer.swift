@@ -46,6 +46,9 @@ public final class GRPCServer: Sendable {
         public var maxConnectionAge: Duration?
         /// Time allowed for a new connection's HTTP/2 preface and SETTINGS.
         public var handshakeTimeout: Duration
+        /// Time allowed for one request header block (HEADERS and its
+        /// CONTINUATIONs) to arrive whole; past it, GOAWAY(ENHANCE_YOUR_CALM).
+        public var headerBlockTimeout: Duration
 
         /// Defaults: 4 MiB messages both ways, 100 streams per connection,
         /// 8 KiB of headers, no response compression.
@@ -66,6 +69,7 @@ public final class GRPCServer: Sendable {
             self.maxConnectionIdle = nil
             self.maxConnectionAge = nil
             self.handshakeTimeout = .seconds(10)
+            self.headerBlockTimeout = .seconds(10)
         }
     }
 
@@ -95,33 +99,12 @@ public final class GRPCServer: Sendable {
             let count = configuration.eventLoops > 0 ? configuration.eventLoops : max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
             var loops: [EventLoop] = []
             for index in 0..<count { loops.append(try EventLoop(name: "grpc-server-\(index)")) }
-            var http2 = HTTP2Configuration()
-            http2.maxConcurrentStreams = UInt32(configuration.maxConcurrentStreams)
-            // The HTTP/2 layer's hard cap is twice the limit, so a request just over
-            // the limit gets a precise gRPC status from the RPC layer, not a reset.
-            http2.maxHeaderListSize = UInt32(configuration.maxHeaderListSize * 2)
-            http2.keepaliveInterval = configuration.keepaliveInterval
-            http2.keepaliveTimeout = configuration.keepaliveTimeout
-            http2.minPeerPingInterval = configuration.minClientPingInterval
-            http2.maxPingStrikes = configuration.maxPingStrikes
-            http2.maxIdle = configuration.maxConnectionIdle
-            http2.maxAge = configuration.maxConnectionAge
-            http2.handshakeTimeout = configuration.handshakeTimeout
+            let factory = ServerConnectionFactory(configuration: configuration, router: router, registry: registry)
             let tls = try configuration.tls.map { tls throws(HTTP2Error) in
                 try TLSContext(certificateChain: tls.certificateChain, privateKey: tls.privateKey)
             }
-            let limits = ServerLimits(maxReceiveMessageSize: configuration.maxReceiveMessageSize,
-                                      maxSendMessageSize: configuration.maxSendMessageSize,
-                                      streamHighWater: http2.streamHighWater,
-                                      compressResponses: configuration.compressResponses)
-            let router = self.router
-            let registry = self.registry
-            let maxHeaderListSize = configuration.maxHeaderListSize
-            let server = try HTTP2Server(address: address, loops: loops, configuration: http2, tls: tls) { connection in
-                if !registry.add(connection) {
-                    connection.loop.execute { connection.goAway(code: 0, debug: "shutting down") }
-                }
-                return ServerConnectionHandler(router: router, limits: limits, maxHeaderListSize: maxHeaderListSize, registry: registry)
+            let server = try HTTP2Server(address: address, loops: loops, configuration: factory.http2, tls: tls) { connection in
+                factory.makeDelegate(for: connection)
             }
             running.withLock { $0 = (server, loops) }
         } catch {

@@ -34,7 +34,11 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
     }
 
     func headersEnded(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory, endStream: Bool) {
-        guard category == .request, let current = block, current.stream == stream else { return }
+        guard category == .request, let current = block, current.stream == stream else {
+            // Trailers with END_STREAM end the request as a DATA frame's would.
+            if category == .trailers && endStream { calls[stream]?.requestEnded() }
+            return
+        }
         block = nil
         let accumulated = current.headers
         switch accumulated.finish() {
