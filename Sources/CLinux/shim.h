@@ -1,7 +1,7 @@
 #ifndef CLINUX_SHIM_H
 #define CLINUX_SHIM_H
 /* Linux system interfaces the event loops use that Glibc's Swift module does
-   not bring: epoll, eventfd, TCP options. */
+   not bring: epoll, eventfd, TCP options, malloc_trim. */
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -15,6 +15,7 @@
 #include <time.h>
 #include <pthread.h>
 #include <signal.h>
+#include <malloc.h>
 
 /* GNU extensions, declared here because the C library's headers may already
    have been read without _GNU_SOURCE. */

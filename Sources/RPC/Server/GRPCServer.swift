@@ -75,7 +75,7 @@ public final class GRPCServer: Sendable {
 
     private let configuration: Configuration
     private let router: MethodRouter
-    private let registry = ConnectionRegistry()
+    private let registry = ConnectionRegistry(trimsMemory: true)
     private let running = Mutex<(server: HTTP2Server, loops: [EventLoop])?>(nil)
 
     /// A server for `services` (call ``start()`` to listen).

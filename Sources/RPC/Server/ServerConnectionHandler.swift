@@ -93,6 +93,7 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
         calls.removeAll()
         block = nil
         registry?.remove(connection)
+        registry?.scheduleMemoryTrim(on: connection.loop)
     }
 
     /// The number of calls in progress.
@@ -134,6 +135,27 @@ final class ConnectionRegistry: Sendable {
             if state.shuttingDown { return false }
             state.connections[ObjectIdentifier(connection)] = connection
             return true
+        }
+    }
+
+    private let trimScheduled = Atomic<Bool>(false)
+    /// Whether closing connections trims memory (a server's registry does).
+    private let trimsMemory: Bool
+
+    init(trimsMemory: Bool = false) {
+        self.trimsMemory = trimsMemory
+    }
+
+    /// Gives the memory that closed connections freed back to the system, one
+    /// second after a connection closes and at most once a second: glibc keeps
+    /// freed memory in its arenas otherwise, so after a burst of connections
+    /// (or an attack) the server's RSS would stay at its peak. The trim costs
+    /// the loop a few milliseconds at most.
+    func scheduleMemoryTrim(on loop: EventLoop) {
+        guard trimsMemory, !trimScheduled.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        _ = loop.schedule(after: .seconds(1)) { [self] in
+            trimScheduled.store(false, ordering: .releasing)
+            releaseFreedMemory()
         }
     }
 
