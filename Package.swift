@@ -4,8 +4,9 @@ import PackageDescription
 /// Service Vault Timers: a multi-timer service spoken to over gRPC.
 ///
 /// Each C library sits behind one system-library target and is imported by one
-/// Swift module only: `Codec` (protobuf-c), `Storage` (libpq), `LiveState`
-/// (hiredis), and the transport modules (nghttp2, OpenSSL).
+/// Swift module only: `Codec` (protobuf-c; `Interop` uses its bridge for the
+/// interop protos), `Storage` (libpq), `LiveState` (hiredis), the transport
+/// modules (nghttp2, OpenSSL for TLS), and `VaultCrypto` (OpenSSL's EVP).
 let package = Package(
     name: "ServiceVaultTimers",
     products: [
@@ -76,6 +77,7 @@ let package = Package(
         ),
 
         // MARK: Swift modules.
+        .target(name: "TimerDomain"),
         .target(
             name: "Codec",
             dependencies: ["CProtobufC", "TimerProtoC"]
@@ -95,6 +97,10 @@ let package = Package(
         .target(
             name: "ClientLib",
             dependencies: ["RPC", "Codec"]
+        ),
+        .target(
+            name: "VaultCrypto",
+            dependencies: ["COpenSSL"]
         ),
         .target(
             name: "Storage",
@@ -137,6 +143,7 @@ let package = Package(
         ),
 
         // MARK: Tests.
+        .testTarget(name: "TimerDomainTests", dependencies: ["TimerDomain"]),
         .testTarget(
             name: "CodecTests",
             dependencies: ["Codec", "CProtobufC", "TimerProtoC"],
@@ -154,6 +161,10 @@ let package = Package(
             name: "ProtocGenVaultTests",
             dependencies: ["protoc-gen-vault"],
             exclude: ["Golden"]
+        ),
+        .testTarget(
+            name: "VaultCryptoTests",
+            dependencies: ["VaultCrypto"]
         ),
         .testTarget(
             name: "StorageTests",
