@@ -92,7 +92,7 @@ let package = Package(
         ),
         .target(
             name: "RPCServer",
-            dependencies: ["RPC", "Codec"]
+            dependencies: ["RPC", "Codec", "TimerDomain", "VaultCrypto"]
         ),
         .target(
             name: "ClientLib",
@@ -161,6 +161,10 @@ let package = Package(
             name: "ProtocGenVaultTests",
             dependencies: ["protoc-gen-vault"],
             exclude: ["Golden"]
+        ),
+        .testTarget(
+            name: "RPCServerTests",
+            dependencies: ["RPCServer", "RPC", "Codec", "VaultCrypto"]
         ),
         .testTarget(
             name: "VaultCryptoTests",
