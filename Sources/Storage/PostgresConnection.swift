@@ -17,7 +17,11 @@ import CLibPQ
 /// `unsupported` it is ready for the next statement.
 package final class PostgresConnection {
     /// The libpq connection; freed once, by `deinit`.
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
+
+    /// Statements prepared on this session, by name, with the SQL each was
+    /// prepared from (see `execute(_:_:)`).
+    var preparedStatements: [String: String] = [:]
 
     /// Connects to the server named by `url` and waits until the connection is
     /// ready.
@@ -48,6 +52,9 @@ package final class PostgresConnection {
                 )
             }
         }
+        // Notices (`… already exists, skipping`, the FATAL a terminated
+        // backend sends before it closes) would otherwise go to stderr.
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
         self.handle = handle
     }
 
@@ -83,6 +90,12 @@ package final class PostgresConnection {
         let result = parameters.withValuePointers { values in
             PQexecParams(handle, sql, parameters.count, nil, values, nil, nil, 0)
         }
+        return try finish(result)
+    }
+
+    /// Turns the result of one statement into a `QueryResult` or an error, and
+    /// clears it.
+    func finish(_ result: OpaquePointer?) throws(StorageError) -> QueryResult {
         guard let result else {
             throw failure(result: nil)
         }
@@ -106,7 +119,7 @@ package final class PostgresConnection {
     // MARK: - Errors
 
     /// The error for a failed statement, from its result when there is one.
-    private func failure(result: OpaquePointer?) -> StorageError {
+    func failure(result: OpaquePointer?) -> StorageError {
         let lost = PQstatus(handle) != CONNECTION_OK
         guard let result else {
             return StorageError(code: lost ? .connectionLost : .queryFailed, message: Self.lastError(of: handle))
@@ -181,7 +194,7 @@ package final class PostgresConnection {
         PQresultErrorField(result, code).map { String(cString: $0) }
     }
 
-    private static func lastError(of handle: OpaquePointer) -> String {
+    static func lastError(of handle: OpaquePointer) -> String {
         let message = PQerrorMessage(handle).map { trimmed(String(cString: $0)) } ?? ""
         return message.isEmpty ? "unknown libpq error" : message
     }

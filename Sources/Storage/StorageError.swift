@@ -25,6 +25,20 @@ package struct StorageError: Error, Sendable, Hashable, CustomStringConvertible 
         /// The statement needs a protocol feature this connection does not
         /// offer (COPY). The connection remains usable.
         case unsupported
+        /// The database cannot be reached: the pool has no live connection and
+        /// could not open one (or is shut down). Retrying later may help; the
+        /// server answers gRPC `UNAVAILABLE`.
+        case unavailable
+        /// The call's deadline passed while it waited for a connection or for
+        /// a statement; the server answers gRPC `DEADLINE_EXCEEDED`. A
+        /// statement that was running may still have taken effect.
+        case timedOut
+        /// The task that made the call was cancelled while it waited for a
+        /// connection or for a statement.
+        case cancelled
+        /// A schema migration failed (its transaction was rolled back), or the
+        /// database's migration history contradicts this program's.
+        case migrationFailed
     }
 
     /// What kind of failure this is.
