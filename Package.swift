@@ -104,7 +104,7 @@ let package = Package(
         ),
         .target(
             name: "Storage",
-            dependencies: ["CLibPQ"]
+            dependencies: ["CLibPQ", "TimerDomain"]
         ),
         .target(
             name: "LiveState",
@@ -172,7 +172,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StorageTests",
-            dependencies: ["Storage"]
+            dependencies: ["Storage", "TimerDomain"]
         ),
         .testTarget(
             name: "LiveStateTests",
