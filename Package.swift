@@ -92,7 +92,7 @@ let package = Package(
         ),
         .target(
             name: "RPCServer",
-            dependencies: ["RPC", "Codec", "TimerDomain", "VaultCrypto"]
+            dependencies: ["RPC", "Codec", "TimerDomain", "VaultCrypto", "Storage"]
         ),
         .target(
             name: "ClientLib",
@@ -164,7 +164,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RPCServerTests",
-            dependencies: ["RPCServer", "RPC", "Codec", "VaultCrypto"]
+            dependencies: ["RPCServer", "RPC", "Codec", "VaultCrypto", "Storage", "TimerDomain"]
         ),
         .testTarget(
             name: "VaultCryptoTests",

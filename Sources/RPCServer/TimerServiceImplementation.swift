@@ -1,0 +1,272 @@
+import Codec
+import RPC
+import Storage
+import TimerDomain
+
+/// `servicevault.timer.v1.TimerService` on PostgreSQL: each call
+/// authenticates its token, checks the ability it needs, validates its
+/// input, and reads or changes the user's timers through one repository call
+/// (one transaction for a change).
+///
+/// Implemented here: CreateTimer, GetTimer, ListTimers, GetActiveTimers,
+/// PauseTimer, ResumeTimer, StopTimer, DeleteTimer, ListTimerSessions. The
+/// other methods answer UNIMPLEMENTED, naming themselves, until they are built.
+public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
+    private let timers: TimerRepository
+    private let authenticator: Authenticator
+    private let clock: any WallClock
+
+    /// A service over `pool` (migrated), with the server's `clock`.
+    package init(pool: PostgresPool, clock: any WallClock = SystemWallClock()) {
+        self.timers = TimerRepository(pool: pool)
+        self.authenticator = Authenticator(tokens: TokenRepository(pool: pool))
+        self.clock = clock
+    }
+
+    // MARK: Calls
+
+    public func createTimer(_ request: CreateTimerRequest, context: ServerContext) async throws -> CreateTimerResponse {
+        try await serve(context, .write, "CreateTimer") { principal, now in
+            let accountID = try Validation.id(request.accountID, field: "account_id")
+            let projectID = try Validation.optionalID(request.projectID, field: "project_id")
+            let rateID = try Validation.optionalID(request.billingRateID, field: "billing_rate_id")
+            let (record, created) = try await timers.create(
+                userID: principal.userID, accountID: accountID, projectID: projectID, billingRateID: rateID,
+                description: request.description, clientRef: request.clientRef.isEmpty ? nil : request.clientRef,
+                deviceID: request.deviceID, start: request.start ?? true,
+                actor: actor(principal, context), at: now, deadline: context.deadline)
+            var response = CreateTimerResponse()
+            response.timer = try wire(record, at: now)
+            response.meta = try await meta(for: principal, context, at: now)
+            response.created = created
+            return response
+        }
+    }
+
+    public func getTimer(_ request: GetTimerRequest, context: ServerContext) async throws -> GetTimerResponse {
+        try await serve(context, .read, "GetTimer") { principal, now in
+            let record = try await timers.get(id: try Validation.id(request.id), userID: principal.userID, deadline: context.deadline)
+            var response = GetTimerResponse()
+            response.timer = try wire(record, at: now)
+            response.meta = try await meta(for: principal, context, at: now)
+            return response
+        }
+    }
+
+    public func listTimers(_ request: ListTimersRequest, context: ServerContext) async throws -> ListTimersResponse {
+        try await serve(context, .read, "ListTimers") { principal, now in
+            var statuses = Set<TimerState.Status>()
+            for status in request.statuses {
+                guard let known = TimerState.Status(wire: status) else {
+                    throw RPCError(code: .invalidArgument, message: "statuses holds \(status.rawValue), which is not RUNNING, PAUSED or STOPPED")
+                }
+                statuses.insert(known)
+            }
+            let filter = TimerFilter(
+                statuses: statuses,
+                accountID: try Validation.optionalID(request.accountID, field: "account_id"),
+                projectID: try Validation.optionalID(request.projectID, field: "project_id"),
+                createdAfter: try request.createdAfter.map { (t) throws(RPCError) in try Instant(t, field: "created_after") },
+                createdBefore: try request.createdBefore.map { (t) throws(RPCError) in try Instant(t, field: "created_before") })
+            let pageSize = try Validation.pageSize(request.pageSize, .timers)
+            let page = try await timers.list(userID: principal.userID, filter: filter, pageSize: pageSize,
+                                             after: request.pageToken.isEmpty ? nil : request.pageToken, deadline: context.deadline)
+            var response = ListTimersResponse()
+            response.timers = try page.items.map { (record) throws(RPCError) in try wire(record, at: now) }
+            response.nextPageToken = page.nextPageToken ?? ""
+            response.meta = try await meta(for: principal, context, at: now)
+            return response
+        }
+    }
+
+    public func getActiveTimers(_ request: GetActiveTimersRequest, context: ServerContext) async throws -> GetActiveTimersResponse {
+        try await serve(context, .read, "GetActiveTimers") { principal, now in
+            let accountID = try Validation.optionalID(request.accountID, field: "account_id")
+            let records = try await timers.active(userID: principal.userID, accountID: accountID, deadline: context.deadline)
+            var response = GetActiveTimersResponse()
+            response.timers = try records.map { (record) throws(RPCError) in try wire(record, at: now) }
+            response.meta = Meta(try domainMeta(records, at: now))
+            return response
+        }
+    }
+
+    public func pauseTimer(_ request: PauseTimerRequest, context: ServerContext) async throws -> PauseTimerResponse {
+        let (timer, meta) = try await transition(.pause, "PauseTimer", request.id, request.expectedSyncVersion, request.deviceID, context)
+        var response = PauseTimerResponse()
+        response.timer = timer
+        response.meta = meta
+        return response
+    }
+
+    public func resumeTimer(_ request: ResumeTimerRequest, context: ServerContext) async throws -> ResumeTimerResponse {
+        let (timer, meta) = try await transition(.resume, "ResumeTimer", request.id, request.expectedSyncVersion, request.deviceID, context)
+        var response = ResumeTimerResponse()
+        response.timer = timer
+        response.meta = meta
+        return response
+    }
+
+    public func stopTimer(_ request: StopTimerRequest, context: ServerContext) async throws -> StopTimerResponse {
+        let (timer, meta) = try await transition(.stop, "StopTimer", request.id, request.expectedSyncVersion, request.deviceID, context)
+        var response = StopTimerResponse()
+        response.timer = timer
+        response.meta = meta
+        return response
+    }
+
+    public func deleteTimer(_ request: DeleteTimerRequest, context: ServerContext) async throws -> DeleteTimerResponse {
+        let (timer, meta) = try await transition(.delete, "DeleteTimer", request.id, request.expectedSyncVersion, request.deviceID, context,
+                                                 ability: .delete)
+        var response = DeleteTimerResponse()
+        response.timer = timer
+        response.meta = meta
+        return response
+    }
+
+    public func listTimerSessions(_ request: ListTimerSessionsRequest, context: ServerContext) async throws -> ListTimerSessionsResponse {
+        try await serve(context, .read, "ListTimerSessions") { principal, now in
+            let id = try Validation.id(request.id)
+            let pageSize = try Validation.pageSize(request.pageSize, .sessions)
+            let page = try await timers.sessions(timerID: id, userID: principal.userID, pageSize: pageSize,
+                                                 after: request.pageToken.isEmpty ? nil : request.pageToken, deadline: context.deadline)
+            var response = ListTimerSessionsResponse()
+            response.sessions = page.items.map { record in
+                var session = TimerSession()
+                session.id = record.id
+                session.timerID = record.timerID
+                session.startedAt = Timestamp(record.interval.startedAt)
+                session.endedAt = record.interval.endedAt.map(Timestamp.init)
+                // An open session's duration is as of now.
+                session.duration = record.interval.endedAt == nil
+                    ? Instant.wholeSeconds(from: record.interval.startedAt, to: now) : record.durationSeconds
+                session.deviceID = record.deviceID
+                return session
+            }
+            response.nextPageToken = page.nextPageToken ?? ""
+            return response
+        }
+    }
+
+    // MARK: Not built yet (UNIMPLEMENTED, honestly)
+
+    public func updateTimer(_ request: UpdateTimerRequest, context: ServerContext) async throws -> UpdateTimerResponse {
+        throw Self.notYet("UpdateTimer")
+    }
+
+    public func bulkTimers(_ request: BulkTimersRequest, context: ServerContext) async throws -> BulkTimersResponse {
+        throw Self.notYet("BulkTimers")
+    }
+
+    public func syncTimers(_ request: SyncTimersRequest, context: ServerContext) async throws -> SyncTimersResponse {
+        throw Self.notYet("SyncTimers")
+    }
+
+    public func watchTimers(_ request: WatchTimersRequest, responses: ResponseWriter<TimerEvent>, context: ServerContext) async throws {
+        throw Self.notYet("WatchTimers")
+    }
+
+    public func getSystemHealth(_ request: GetSystemHealthRequest, context: ServerContext) async throws -> GetSystemHealthResponse {
+        throw Self.notYet("GetSystemHealth")
+    }
+
+    public func adminListActiveTimers(_ request: AdminListActiveTimersRequest, context: ServerContext) async throws -> AdminListActiveTimersResponse {
+        throw Self.notYet("AdminListActiveTimers")
+    }
+
+    public func adminPauseTimer(_ request: AdminPauseTimerRequest, context: ServerContext) async throws -> AdminPauseTimerResponse {
+        throw Self.notYet("AdminPauseTimer")
+    }
+
+    public func adminResumeTimer(_ request: AdminResumeTimerRequest, context: ServerContext) async throws -> AdminResumeTimerResponse {
+        throw Self.notYet("AdminResumeTimer")
+    }
+
+    public func adminStopTimer(_ request: AdminStopTimerRequest, context: ServerContext) async throws -> AdminStopTimerResponse {
+        throw Self.notYet("AdminStopTimer")
+    }
+
+    static func notYet(_ method: String) -> RPCError {
+        RPCError(code: .unimplemented, message: "servicevault.timer.v1.TimerService/\(method) is not implemented by this server yet")
+    }
+
+    // MARK: Shared steps
+
+    /// Authenticates, checks `ability`, and runs `body` at the server's now;
+    /// any error becomes the status it stands for.
+    private func serve<Response>(
+        _ context: ServerContext, _ ability: Ability, _ method: String,
+        _ body: (Principal, Instant) async throws -> Response
+    ) async throws -> Response {
+        do {
+            let principal = try await authenticator.principal(for: context)
+            try principal.require(ability, for: method)
+            return try await body(principal, clock.now)
+        } catch {
+            throw Self.status(for: error)
+        }
+    }
+
+    private func transition(
+        _ command: TimerCommand, _ method: String, _ id: Int64, _ expectedSyncVersion: Int64?, _ deviceID: String,
+        _ context: ServerContext, ability: Ability = .write
+    ) async throws -> (VaultTimer, Meta) {
+        try await serve(context, ability, method) { principal, now in
+            let (record, _) = try await timers.transition(
+                id: try Validation.id(id), userID: principal.userID, command: command,
+                expectedSyncVersion: expectedSyncVersion, deviceID: deviceID,
+                actor: actor(principal, context), at: now, deadline: context.deadline)
+            return (try wire(record, at: now), try await meta(for: principal, context, at: now))
+        }
+    }
+
+    private func actor(_ principal: Principal, _ context: ServerContext) -> AuditActor {
+        AuditActor(userID: principal.userID, tokenID: principal.tokenID, requestID: context.requestMetadata["x-request-id"])
+    }
+
+    private func wire(_ record: TimerRecord, at now: Instant) throws(RPCError) -> VaultTimer {
+        let identity = TimerIdentity(id: record.id, userID: record.userID, accountID: record.accountID,
+                                     projectID: record.projectID, billingRateID: record.billingRateID,
+                                     description: record.description, clientRef: record.clientRef ?? "",
+                                     createdAt: record.createdAt)
+        return try VaultTimer(identity, state: record.state, rate: record.rate, at: now)
+    }
+
+    private func domainMeta(_ records: [TimerRecord], at now: Instant) throws(RPCError) -> TimerMeta {
+        do {
+            return try TimerMeta(items: records.map { TimerMeta.Item(state: $0.state, rate: $0.rate) }, at: now)
+        } catch {
+            throw RPCError(domain: error)
+        }
+    }
+
+    /// The user's active timers summed up, as every timer response carries.
+    private func meta(for principal: Principal, _ context: ServerContext, at now: Instant) async throws -> Meta {
+        Meta(try domainMeta(try await timers.active(userID: principal.userID, deadline: context.deadline), at: now))
+    }
+
+    /// The status an error stands for. Database failures say what kind of
+    /// failure, never the SQL or data.
+    static func status(for error: any Error) -> RPCError {
+        switch error {
+        case let error as RPCError:
+            return error
+        case let error as TimerDomainError:
+            return RPCError(domain: error)
+        case let error as StorageError:
+            switch error.code {
+            case .unavailable, .connectionFailed, .connectionLost:
+                return RPCError(code: .unavailable, message: "the database is unavailable; retry later")
+            case .timedOut:
+                return RPCError(code: .deadlineExceeded, message: "the database did not answer within the call's deadline")
+            case .cancelled:
+                return RPCError(code: .cancelled, message: "the call was cancelled")
+            default:
+                return RPCError(code: .internalError, message: "a database error occurred")
+            }
+        case is CancellationError:
+            return RPCError(code: .cancelled, message: "the call was cancelled")
+        default:
+            return RPCError(code: .internalError, message: "the server failed")
+        }
+    }
+}

@@ -1,0 +1,253 @@
+import Codec
+import Foundation
+import RPC
+import Storage
+import Testing
+import TimerDomain
+@testable import RPCServer
+
+/// TimerService end to end: a real server on loopback over a fresh schema of
+/// the project-local PostgreSQL, called through a real channel.
+@Suite("TimerService on PostgreSQL", .timeLimit(.minutes(2)))
+struct TimerServiceTests {
+    struct Fixture {
+        var channel: GRPCChannel
+        var pool: PostgresPool
+        var accountID: Int64
+        var otherAccountID: Int64
+        var projectID: Int64
+        var rateID: Int64
+        /// Tokens by name: "owner" (read, write, delete), "reader" (read only),
+        /// "other" (another user, all abilities), "revoked".
+        var tokens: [String: String]
+
+        func options(_ token: String?) -> CallOptions {
+            var metadata = Metadata()
+            if let token { metadata.add("authorization", "Bearer \(tokens[token] ?? token)") }
+            return CallOptions(timeout: .seconds(20), metadata: metadata)
+        }
+
+        func call<Request: ProtoMessage, Response: ProtoMessage>(
+            _ method: MethodDescriptor, _ request: Request, as token: String? = "owner"
+        ) async throws(RPCError) -> Response {
+            try await channel.unary(method, request: request, options: options(token))
+        }
+
+        /// The status a call fails with (nil if it succeeds).
+        func failure<Request: ProtoMessage, Response: ProtoMessage>(
+            _ method: MethodDescriptor, _ request: Request, _: Response.Type, as token: String? = "owner"
+        ) async -> RPCError? {
+            do {
+                let _: Response = try await call(method, request, as: token)
+                return nil
+            } catch {
+                return error
+            }
+        }
+    }
+
+    static func withService(_ body: (Fixture) async throws -> Void) async throws {
+        let base = try #require(ProcessInfo.processInfo.environment["TIMERD_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 },
+                                "TIMERD_TEST_DATABASE_URL is not set: run scripts/services up and eval \"$(scripts/services env)\"")
+        let schema = "svc_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
+        let admin = PostgresPool(configuration: .init(url: base, maximumConnections: 1))
+        _ = try await admin.withConnection { try await $0.query("CREATE SCHEMA \(schema)") }
+        let url = base + (base.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
+        let pool = PostgresPool(configuration: .init(url: url, maximumConnections: 4))
+        var outcome: Result<Void, any Error> = .success(())
+        do {
+            _ = try await Migrator().migrate(using: pool)
+            var tokens: [String: String] = [:]
+            func insert(_ sql: String) async throws -> Int64 {
+                let result = try await pool.withConnection { try await $0.query(sql + " RETURNING id") }
+                return try #require(result.rows.first?[0].flatMap { Int64($0) })
+            }
+            func token(_ name: String, user: Int64, abilities: String, revoked: Bool = false) async throws {
+                let token = try APIToken.generate()
+                let hex = token.hash.map { String(format: "%02x", $0) }.joined()
+                _ = try await insert("INSERT INTO api_tokens (user_id, token_hash, abilities, revoked_at) VALUES (\(user), decode('\(hex)', 'hex'), '{\(abilities)}', \(revoked ? "now()" : "NULL"))")
+                tokens[name] = token.text
+            }
+            let owner = try await insert("INSERT INTO users (name, email) VALUES ('Ada', 'ada@example.com')")
+            let other = try await insert("INSERT INTO users (name, email) VALUES ('Bob', 'bob@example.com')")
+            let account = try await insert("INSERT INTO accounts (name) VALUES ('Acme')")
+            let otherAccount = try await insert("INSERT INTO accounts (name) VALUES ('Globex')")
+            _ = try await pool.withConnection { try await $0.query("INSERT INTO account_members (user_id, account_id) VALUES (\(owner), \(account)), (\(other), \(otherAccount))") }
+            let project = try await insert("INSERT INTO projects (account_id, name) VALUES (\(account), 'Website')")
+            let rate = try await insert("INSERT INTO billing_rates (account_id, name, rate_minor_per_hour, currency_code, minor_unit_digits) VALUES (\(account), 'Standard', 9000, 'USD', 2)")
+            try await token("owner", user: owner, abilities: "timers:read,timers:write,timers:delete")
+            try await token("reader", user: owner, abilities: "timers:read")
+            try await token("other", user: other, abilities: "timers:read,timers:write,timers:delete")
+            try await token("revoked", user: owner, abilities: "timers:read,timers:write", revoked: true)
+
+            let server = GRPCServer(configuration: .init(address: "127.0.0.1:0", eventLoops: 1),
+                                    services: [TimerServiceImplementation(pool: pool)])
+            try server.start()
+            let channel = try GRPCChannel(configuration: .init(target: "127.0.0.1:\(server.port)"))
+            do {
+                try await body(Fixture(channel: channel, pool: pool, accountID: account, otherAccountID: otherAccount,
+                                       projectID: project, rateID: rate, tokens: tokens))
+            } catch {
+                outcome = .failure(error)
+            }
+            channel.close()
+            await server.shutdown(grace: .seconds(5))
+        } catch {
+            outcome = .failure(error)
+        }
+        await pool.shutdown()
+        _ = try? await admin.withConnection { try await $0.query("DROP SCHEMA \(schema) CASCADE") }
+        await admin.shutdown()
+        try outcome.get()
+    }
+
+    @Test("create, get, pause, resume, stop, sessions and list: the timer's life over the wire")
+    func lifecycle() async throws {
+        try await Self.withService { (f: Fixture) async throws in
+            var create = CreateTimerRequest()
+            create.accountID = f.accountID
+            create.projectID = f.projectID
+            create.billingRateID = f.rateID
+            create.description = "Design review"
+            create.deviceID = "laptop"
+            let created: CreateTimerResponse = try await f.call(TimerServiceMethods.createTimer, create)
+            let timer = try #require(created.timer)
+            #expect(created.created)
+            #expect(timer.status == .running)
+            #expect(timer.syncVersion == 1)
+            #expect(timer.hourlyRate?.amountMinor == 9_000 && timer.hourlyRate?.currencyCode == "USD")
+            #expect(created.meta?.runningCount == 1)
+
+            var get = GetTimerRequest()
+            get.id = timer.id
+            let fetched: GetTimerResponse = try await f.call(TimerServiceMethods.getTimer, get)
+            #expect(fetched.timer?.description == "Design review")
+
+            var pause = PauseTimerRequest()
+            pause.id = timer.id
+            pause.deviceID = "phone"
+            let paused: PauseTimerResponse = try await f.call(TimerServiceMethods.pauseTimer, pause)
+            #expect(paused.timer?.status == .paused)
+            #expect(paused.timer?.syncVersion == 2)
+            #expect(paused.meta?.pausedCount == 1 && paused.meta?.runningCount == 0)
+
+            var resume = ResumeTimerRequest()
+            resume.id = timer.id
+            resume.expectedSyncVersion = 2
+            let resumed: ResumeTimerResponse = try await f.call(TimerServiceMethods.resumeTimer, resume)
+            #expect(resumed.timer?.status == .running)
+
+            var stop = StopTimerRequest()
+            stop.id = timer.id
+            let stopped: StopTimerResponse = try await f.call(TimerServiceMethods.stopTimer, stop)
+            #expect(stopped.timer?.status == .stopped)
+            #expect(stopped.timer?.syncVersion == 4)
+            #expect(stopped.meta?.activeCount == 0)
+
+            var sessions = ListTimerSessionsRequest()
+            sessions.id = timer.id
+            let listed: ListTimerSessionsResponse = try await f.call(TimerServiceMethods.listTimerSessions, sessions)
+            #expect(listed.sessions.count == 2)
+            #expect(listed.sessions.allSatisfy { $0.endedAt != nil })
+            let sessionTotal = listed.sessions.reduce(Int64(0)) { $0 + $1.duration }
+            #expect(sessionTotal == stopped.timer?.totalDuration)
+
+            let list: ListTimersResponse = try await f.call(TimerServiceMethods.listTimers, ListTimersRequest())
+            #expect(list.timers.map(\.id) == [timer.id])
+            #expect(list.nextPageToken.isEmpty)
+        }
+    }
+
+    @Test("a retried CreateTimer with the same client_ref creates one timer")
+    func idempotentCreate() async throws {
+        try await Self.withService { (f: Fixture) async throws in
+            var create = CreateTimerRequest()
+            create.accountID = f.accountID
+            create.description = "Call with client"
+            create.clientRef = "7d0c4f2a-2b7e-4d1c-9a53-0f2a1b3c4d5e"
+            let first: CreateTimerResponse = try await f.call(TimerServiceMethods.createTimer, create)
+            let second: CreateTimerResponse = try await f.call(TimerServiceMethods.createTimer, create)
+            #expect(first.created && !second.created)
+            #expect(first.timer?.id == second.timer?.id)
+            let active: GetActiveTimersResponse = try await f.call(TimerServiceMethods.getActiveTimers, GetActiveTimersRequest())
+            #expect(active.timers.count == 1)
+            #expect(active.meta?.activeCount == 1)
+        }
+    }
+
+    @Test("each kind of bad call gets its precise status and changes nothing")
+    func errors() async throws {
+        try await Self.withService { (f: Fixture) async throws in
+            var create = CreateTimerRequest()
+            create.accountID = f.accountID
+            create.description = "Writing"
+            let made: CreateTimerResponse = try await f.call(TimerServiceMethods.createTimer, create)
+            let id = try #require(made.timer?.id)
+            var get = GetTimerRequest()
+            get.id = id
+
+            let noToken = await f.failure(TimerServiceMethods.getTimer, get, GetTimerResponse.self, as: nil)
+            #expect(noToken?.code == .unauthenticated)
+            let badToken = await f.failure(TimerServiceMethods.getTimer, get, GetTimerResponse.self, as: "svt_" + String(repeating: "A", count: 43))
+            #expect(badToken?.code == .unauthenticated && badToken?.message == "the token is not known")
+            let revoked = await f.failure(TimerServiceMethods.getTimer, get, GetTimerResponse.self, as: "revoked")
+            #expect(revoked?.code == .unauthenticated && revoked?.message == "the token was revoked")
+
+            let readerCreate = await f.failure(TimerServiceMethods.createTimer, create, CreateTimerResponse.self, as: "reader")
+            #expect(readerCreate?.code == .permissionDenied)
+            #expect(readerCreate?.message.contains("timers:write") == true)
+            var delete = DeleteTimerRequest()
+            delete.id = id
+            let readerDelete = await f.failure(TimerServiceMethods.deleteTimer, delete, DeleteTimerResponse.self, as: "reader")
+            #expect(readerDelete?.code == .permissionDenied)
+
+            let othersTimer = await f.failure(TimerServiceMethods.getTimer, get, GetTimerResponse.self, as: "other")
+            #expect(othersTimer?.code == .notFound)
+            var foreign = create
+            foreign.accountID = f.otherAccountID
+            let foreignAccount = await f.failure(TimerServiceMethods.createTimer, foreign, CreateTimerResponse.self)
+            #expect(foreignAccount?.code == .notFound)
+
+            var empty = create
+            empty.description = ""
+            let emptyDescription = await f.failure(TimerServiceMethods.createTimer, empty, CreateTimerResponse.self)
+            #expect(emptyDescription?.code == .invalidArgument)
+            #expect(emptyDescription?.message.contains("description") == true)
+            var long = create
+            long.description = String(repeating: "x", count: 1_001)
+            let longDescription = await f.failure(TimerServiceMethods.createTimer, long, CreateTimerResponse.self)
+            #expect(longDescription?.code == .invalidArgument)
+
+            var stale = PauseTimerRequest()
+            stale.id = id
+            stale.expectedSyncVersion = 7
+            let staleVersion = await f.failure(TimerServiceMethods.pauseTimer, stale, PauseTimerResponse.self)
+            #expect(staleVersion?.code == .aborted)
+            var resume = ResumeTimerRequest()
+            resume.id = id
+            let resumeRunning = await f.failure(TimerServiceMethods.resumeTimer, resume, ResumeTimerResponse.self)
+            #expect(resumeRunning?.code == .failedPrecondition)
+            var unknown = GetTimerRequest()
+            unknown.id = id + 1_000
+            let unknownID = await f.failure(TimerServiceMethods.getTimer, unknown, GetTimerResponse.self)
+            #expect(unknownID?.code == .notFound)
+            var list = ListTimersRequest()
+            list.pageToken = "not-a-token"
+            let badPage = await f.failure(TimerServiceMethods.listTimers, list, ListTimersResponse.self)
+            #expect(badPage?.code == .invalidArgument && badPage?.message.contains("page_token") == true)
+            var huge = ListTimersRequest()
+            huge.pageSize = 100_000
+            let bigPage = await f.failure(TimerServiceMethods.listTimers, huge, ListTimersResponse.self)
+            #expect(bigPage?.code == .invalidArgument && bigPage?.message.contains("page_size") == true)
+
+            let notYet = await f.failure(TimerServiceMethods.syncTimers, SyncTimersRequest(), SyncTimersResponse.self)
+            #expect(notYet?.code == .unimplemented)
+
+            // None of it changed the timer: still version 1, running; one audit row (the create).
+            let after: GetTimerResponse = try await f.call(TimerServiceMethods.getTimer, get)
+            #expect(after.timer?.syncVersion == 1 && after.timer?.status == .running)
+            let audit = try await f.pool.withConnection { try await $0.query("SELECT count(*) FROM audit_log") }
+            #expect(audit.rows.first?[0] == "1")
+        }
+    }
+}
