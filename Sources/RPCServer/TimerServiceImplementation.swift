@@ -9,7 +9,8 @@ import TimerDomain
 /// (one transaction for a change).
 ///
 /// Implemented here: CreateTimer, GetTimer, ListTimers, GetActiveTimers,
-/// PauseTimer, ResumeTimer, StopTimer, DeleteTimer, ListTimerSessions. The
+/// PauseTimer, ResumeTimer, StopTimer, UpdateTimer, DeleteTimer,
+/// ListTimerSessions. The
 /// other methods answer UNIMPLEMENTED, naming themselves, until they are built.
 public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
     private let timers: TimerRepository
@@ -123,6 +124,26 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
         return response
     }
 
+    public func updateTimer(_ request: UpdateTimerRequest, context: ServerContext) async throws -> UpdateTimerResponse {
+        try await serve(context, .write, "UpdateTimer") { principal, now in
+            /// 0 removes a project or rate; another value must be a valid id.
+            func change(_ value: Int64?, field: String) throws(TimerDomainError) -> Int64?? {
+                guard let value else { return nil }
+                return value == 0 ? .some(nil) : .some(try Validation.id(value, field: field))
+            }
+            let (record, _) = try await timers.update(
+                id: try Validation.id(request.id), userID: principal.userID, description: request.description,
+                projectID: try change(request.projectID, field: "project_id"),
+                billingRateID: try change(request.billingRateID, field: "billing_rate_id"),
+                expectedSyncVersion: request.expectedSyncVersion, deviceID: request.deviceID,
+                actor: actor(principal, context), at: now, deadline: context.deadline)
+            var response = UpdateTimerResponse()
+            response.timer = try wire(record, at: now)
+            response.meta = try await meta(for: principal, context, at: now)
+            return response
+        }
+    }
+
     public func listTimerSessions(_ request: ListTimerSessionsRequest, context: ServerContext) async throws -> ListTimerSessionsResponse {
         try await serve(context, .read, "ListTimerSessions") { principal, now in
             let id = try Validation.id(request.id)
@@ -149,9 +170,6 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
 
     // MARK: Not built yet (UNIMPLEMENTED, honestly)
 
-    public func updateTimer(_ request: UpdateTimerRequest, context: ServerContext) async throws -> UpdateTimerResponse {
-        throw Self.notYet("UpdateTimer")
-    }
 
     public func bulkTimers(_ request: BulkTimersRequest, context: ServerContext) async throws -> BulkTimersResponse {
         throw Self.notYet("BulkTimers")

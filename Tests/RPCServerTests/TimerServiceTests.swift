@@ -158,6 +158,56 @@ struct TimerServiceTests {
         }
     }
 
+    @Test("UpdateTimer changes the description, project and rate; 0 removes them; a no-op writes nothing")
+    func update() async throws {
+        try await Self.withService { (f: Fixture) async throws in
+            var create = CreateTimerRequest()
+            create.accountID = f.accountID
+            create.description = "Draft"
+            let made: CreateTimerResponse = try await f.call(TimerServiceMethods.createTimer, create)
+            let id = try #require(made.timer?.id)
+
+            var update = UpdateTimerRequest()
+            update.id = id
+            update.description = "Final copy"
+            update.projectID = f.projectID
+            update.billingRateID = f.rateID
+            update.expectedSyncVersion = 1
+            let updated: UpdateTimerResponse = try await f.call(TimerServiceMethods.updateTimer, update)
+            #expect(updated.timer?.description == "Final copy")
+            #expect(updated.timer?.projectID == f.projectID && updated.timer?.billingRateID == f.rateID)
+            #expect(updated.timer?.hourlyRate?.amountMinor == 9_000)
+            #expect(updated.timer?.syncVersion == 2)
+
+            // The same request again (a retry): nothing changes, no new version.
+            let again: UpdateTimerResponse = try await f.call(TimerServiceMethods.updateTimer, update)
+            #expect(again.timer?.syncVersion == 2)
+
+            var clear = UpdateTimerRequest()
+            clear.id = id
+            clear.projectID = 0
+            clear.billingRateID = 0
+            let cleared: UpdateTimerResponse = try await f.call(TimerServiceMethods.updateTimer, clear)
+            #expect(cleared.timer?.projectID == nil && cleared.timer?.billingRateID == nil)
+            #expect(cleared.timer?.currentValue == nil)
+            #expect(cleared.timer?.syncVersion == 3)
+
+            var foreignProject = UpdateTimerRequest()
+            foreignProject.id = id
+            foreignProject.projectID = f.projectID + 1_000
+            let refused = await f.failure(TimerServiceMethods.updateTimer, foreignProject, UpdateTimerResponse.self)
+            #expect(refused?.code == .notFound && refused?.message.contains("project") == true)
+            var blank = UpdateTimerRequest()
+            blank.id = id
+            blank.description = " "
+            let blankRefused = await f.failure(TimerServiceMethods.updateTimer, blank, UpdateTimerResponse.self)
+            #expect(blankRefused?.code == .invalidArgument)
+
+            let audit = try await f.pool.withConnection { try await $0.query("SELECT count(*) FROM audit_log") }
+            #expect(audit.rows.first?[0] == "3")  // create and two updates
+        }
+    }
+
     @Test("a retried CreateTimer with the same client_ref creates one timer")
     func idempotentCreate() async throws {
         try await Self.withService { (f: Fixture) async throws in

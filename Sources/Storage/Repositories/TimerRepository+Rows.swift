@@ -75,6 +75,15 @@ enum TimerSQL {
             """
     )
 
+    /// Sets a timer's description, project and billing rate (UpdateTimer).
+    static let updateFields = PreparedStatement(
+        name: "timers.update_fields",
+        sql: """
+            UPDATE timers SET description = $3, project_id = $4::bigint, billing_rate_id = $5::bigint
+            WHERE user_id = $1 AND id = $2
+            """
+    )
+
     /// Writes a timer's new state, only over the version it was read at.
     static let updateState = PreparedStatement(
         name: "timers.update_state",

@@ -272,6 +272,68 @@ package struct TimerRepository: Sendable {
         }
     }
 
+    // MARK: - Fields
+
+    /// A field UpdateTimer may set: nil leaves it, `.some(nil)` removes a
+    /// project or rate, `.some(id)` sets it.
+    package typealias FieldChange<Value> = Value??
+
+    /// Changes a timer's description, project or billing rate in one
+    /// transaction (row lock, ownership checks, version bump, audit row).
+    /// A request that changes nothing writes nothing and returns `applied`
+    /// false.
+    package func update(
+        id: Int64,
+        userID: Int64,
+        description: String?,
+        projectID: FieldChange<Int64>,
+        billingRateID: FieldChange<Int64>,
+        expectedSyncVersion: Int64?,
+        deviceID: String,
+        actor: AuditActor,
+        at: Instant,
+        deadline: ContinuousClock.Instant? = nil
+    ) async throws -> (record: TimerRecord, applied: Bool) {
+        let deviceID = try Validation.deviceID(deviceID)
+        let description = try description.map { (text) throws(TimerDomainError) in try Validation.description(text) }
+        return try await pool.transaction(deadline: deadline) { tx in
+            let locked = try await tx.execute(TimerSQL.lockTimer, [String(userID), String(id)])
+            guard let row = locked.rows.first else { throw Self.timerNotFound }
+            var record = try TimerSQL.record(from: row)
+            guard record.deletedAt == nil else { throw Self.timerNotFound }
+            let newDescription = description ?? record.description
+            let newProject = projectID ?? record.projectID
+            let newRate = billingRateID ?? record.billingRateID
+            let changes = newDescription != record.description || newProject != record.projectID || newRate != record.billingRateID
+            let outcome: TransitionOutcome
+            do {
+                outcome = try record.state.handlingUpdate(changesFields: changes, expectedSyncVersion: expectedSyncVersion,
+                                                          at: at, deviceID: deviceID)
+            } catch let error as TimerDomainError {
+                throw error.code == .notFound ? Self.timerNotFound : error
+            }
+            guard case .applied(let transition) = outcome else { return (record, false) }
+            if newProject != record.projectID || newRate != record.billingRateID {
+                try await Self.checkOwnership(userID: userID, accountID: record.accountID,
+                                              projectID: newProject == record.projectID ? nil : newProject,
+                                              billingRateID: newRate == record.billingRateID ? nil : newRate, on: tx)
+            }
+            let before = record.state.syncVersion
+            _ = try await tx.execute(TimerSQL.updateFields, [
+                String(userID), String(id), newDescription, TimerSQL.text(newProject), TimerSQL.text(newRate),
+            ])
+            try await Self.writeState(transition.state, userID: userID, timerID: id, over: before, on: tx)
+            try await Self.audit(
+                action: transition.change.rawValue, userID: userID, timerID: id, accountID: record.accountID,
+                before: before, after: transition.state.syncVersion, deviceID: deviceID, actor: actor, at: at, on: tx
+            )
+            // Read back: the rate (and its currency) come with the row.
+            guard let updated = try await Self.timer(id: id, userID: userID, on: tx) else { throw Self.timerNotFound }
+            record = updated
+            return (record, true)
+        }
+    }
+
     // MARK: - Steps
 
     private static let timerNotFound = TimerDomainError(code: .notFound, message: "timer not found", field: "id")
