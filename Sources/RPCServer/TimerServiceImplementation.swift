@@ -9,7 +9,7 @@ import TimerDomain
 /// (one transaction for a change).
 ///
 /// Implemented here: CreateTimer, GetTimer, ListTimers, GetActiveTimers,
-/// PauseTimer, ResumeTimer, StopTimer, UpdateTimer, DeleteTimer,
+/// PauseTimer, ResumeTimer, StopTimer, UpdateTimer, DeleteTimer, BulkTimers,
 /// ListTimerSessions. The
 /// other methods answer UNIMPLEMENTED, naming themselves, until they are built.
 public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
@@ -144,6 +144,56 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
         }
     }
 
+    public func bulkTimers(_ request: BulkTimersRequest, context: ServerContext) async throws -> BulkTimersResponse {
+        let command: TimerCommand
+        let ability: Ability
+        switch request.action {
+        case .stop: (command, ability) = (.stop, .write)
+        case .pause: (command, ability) = (.pause, .write)
+        case .resume: (command, ability) = (.resume, .write)
+        case .delete: (command, ability) = (.delete, .delete)
+        case .unspecified, .unrecognized:
+            // Authentication first: an unauthenticated caller learns nothing.
+            _ = try await serve(context, .write, "BulkTimers") { _, _ in () }
+            throw RPCError(code: .invalidArgument, message: "action must be STOP, PAUSE, RESUME or DELETE, got \(request.action.rawValue)")
+        }
+        return try await serve(context, ability, "BulkTimers") { principal, now in
+            let ids: [Int64]
+            switch try Validation.bulkTargets(ids: request.ids, allActive: request.allActive) {
+            case .ids(let given): ids = given
+            case .allActive: ids = try await timers.active(userID: principal.userID, deadline: context.deadline).map(\.id)
+            }
+            _ = try Validation.deviceID(request.deviceID)
+            var response = BulkTimersResponse()
+            response.results.reserveCapacity(ids.count)
+            // One transaction per timer: each succeeds or fails on its own.
+            for id in ids {
+                var result = BulkResult()
+                result.id = id
+                var status = ItemStatus()
+                do {
+                    let (record, _) = try await timers.transition(
+                        id: id, userID: principal.userID, command: command, expectedSyncVersion: nil,
+                        deviceID: request.deviceID, actor: actor(principal, context), at: now, deadline: context.deadline)
+                    result.timer = try wire(record, at: now)
+                } catch {
+                    let failure = Self.status(for: error)
+                    // A whole-call failure (database down, deadline) ends the call.
+                    guard [.invalidArgument, .notFound, .failedPrecondition, .aborted].contains(failure.code) else { throw failure }
+                    status.code = Int32(failure.code.rawValue)
+                    status.message = failure.message
+                    if failure.code != .notFound {
+                        result.timer = try? wire(try await timers.get(id: id, userID: principal.userID, deadline: context.deadline), at: now)
+                    }
+                }
+                result.status = status
+                response.results.append(result)
+            }
+            response.meta = try await meta(for: principal, context, at: now)
+            return response
+        }
+    }
+
     public func listTimerSessions(_ request: ListTimerSessionsRequest, context: ServerContext) async throws -> ListTimerSessionsResponse {
         try await serve(context, .read, "ListTimerSessions") { principal, now in
             let id = try Validation.id(request.id)
@@ -171,9 +221,6 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
     // MARK: Not built yet (UNIMPLEMENTED, honestly)
 
 
-    public func bulkTimers(_ request: BulkTimersRequest, context: ServerContext) async throws -> BulkTimersResponse {
-        throw Self.notYet("BulkTimers")
-    }
 
     public func syncTimers(_ request: SyncTimersRequest, context: ServerContext) async throws -> SyncTimersResponse {
         throw Self.notYet("SyncTimers")

@@ -208,6 +208,58 @@ struct TimerServiceTests {
         }
     }
 
+    @Test("BulkTimers: per-timer results, one failure does not stop the others; all_active")
+    func bulk() async throws {
+        try await Self.withService { (f: Fixture) async throws in
+            var ids: [Int64] = []
+            for name in ["A", "B", "C"] {
+                var create = CreateTimerRequest()
+                create.accountID = f.accountID
+                create.description = name
+                let made: CreateTimerResponse = try await f.call(TimerServiceMethods.createTimer, create)
+                ids.append(try #require(made.timer?.id))
+            }
+            var stopB = StopTimerRequest()
+            stopB.id = ids[1]
+            let _: StopTimerResponse = try await f.call(TimerServiceMethods.stopTimer, stopB)
+
+            var pause = BulkTimersRequest()
+            pause.action = .pause
+            pause.ids = [ids[0], ids[1], 999_999]
+            let paused: BulkTimersResponse = try await f.call(TimerServiceMethods.bulkTimers, pause)
+            let codes = paused.results.map { $0.status?.code ?? -1 }
+            #expect(paused.results.map(\.id) == [ids[0], ids[1], 999_999])
+            #expect(codes == [0, 9, 5])  // OK, FAILED_PRECONDITION (stopped), NOT_FOUND
+            #expect(paused.results[0].timer?.status == .paused)
+            #expect(paused.results[1].timer?.status == .stopped)
+            #expect(paused.results[2].timer == nil)
+
+            var stopAll = BulkTimersRequest()
+            stopAll.action = .stop
+            stopAll.allActive = true
+            let stopped: BulkTimersResponse = try await f.call(TimerServiceMethods.bulkTimers, stopAll)
+            #expect(Set(stopped.results.map(\.id)) == [ids[0], ids[2]])
+            #expect(stopped.results.allSatisfy { $0.status?.code == 0 && $0.timer?.status == .stopped })
+            #expect(stopped.meta?.activeCount == 0)
+
+            var both = BulkTimersRequest()
+            both.action = .stop
+            both.allActive = true
+            both.ids = [ids[0]]
+            let refused = await f.failure(TimerServiceMethods.bulkTimers, both, BulkTimersResponse.self)
+            #expect(refused?.code == .invalidArgument)
+            var noAction = BulkTimersRequest()
+            noAction.ids = [ids[0]]
+            let noActionRefused = await f.failure(TimerServiceMethods.bulkTimers, noAction, BulkTimersResponse.self)
+            #expect(noActionRefused?.code == .invalidArgument)
+            var delete = BulkTimersRequest()
+            delete.action = .delete
+            delete.ids = [ids[0]]
+            let readerDelete = await f.failure(TimerServiceMethods.bulkTimers, delete, BulkTimersResponse.self, as: "reader")
+            #expect(readerDelete?.code == .permissionDenied)
+        }
+    }
+
     @Test("a retried CreateTimer with the same client_ref creates one timer")
     func idempotentCreate() async throws {
         try await Self.withService { (f: Fixture) async throws in
