@@ -10,7 +10,9 @@ import TimerDomain
 ///
 /// Implemented here: CreateTimer, GetTimer, ListTimers, GetActiveTimers,
 /// PauseTimer, ResumeTimer, StopTimer, UpdateTimer, DeleteTimer, BulkTimers,
-/// ListTimerSessions. The
+/// ListTimerSessions, and the admin calls (AdminListActiveTimers,
+/// AdminPause/Resume/StopTimer: `timers:admin`, over the accounts the caller
+/// administers). The
 /// other methods answer UNIMPLEMENTED, naming themselves, until they are built.
 public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
     private let timers: TimerRepository
@@ -194,6 +196,57 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
         }
     }
 
+    public func adminListActiveTimers(_ request: AdminListActiveTimersRequest, context: ServerContext) async throws -> AdminListActiveTimersResponse {
+        try await serve(context, .admin, "AdminListActiveTimers") { principal, now in
+            let accountID = try Validation.optionalID(request.accountID, field: "account_id")
+            let pageSize = try Validation.pageSize(request.pageSize, .timers)
+            let (page, all) = try await timers.adminActive(
+                adminUserID: principal.userID, accountID: accountID, pageSize: pageSize,
+                after: request.pageToken.isEmpty ? nil : request.pageToken, deadline: context.deadline)
+            var response = AdminListActiveTimersResponse()
+            response.timers = try page.items.map { (record) throws(RPCError) in try wire(record, at: now) }
+            response.meta = Meta(try domainMeta(all, at: now))
+            response.nextPageToken = page.nextPageToken ?? ""
+            return response
+        }
+    }
+
+    public func adminPauseTimer(_ request: AdminPauseTimerRequest, context: ServerContext) async throws -> AdminPauseTimerResponse {
+        var response = AdminPauseTimerResponse()
+        response.timer = try await adminTransition(.pause, "AdminPauseTimer", request.id, request.reason, context)
+        return response
+    }
+
+    public func adminResumeTimer(_ request: AdminResumeTimerRequest, context: ServerContext) async throws -> AdminResumeTimerResponse {
+        var response = AdminResumeTimerResponse()
+        response.timer = try await adminTransition(.resume, "AdminResumeTimer", request.id, request.reason, context)
+        return response
+    }
+
+    public func adminStopTimer(_ request: AdminStopTimerRequest, context: ServerContext) async throws -> AdminStopTimerResponse {
+        var response = AdminStopTimerResponse()
+        response.timer = try await adminTransition(.stop, "AdminStopTimer", request.id, request.reason, context)
+        return response
+    }
+
+    /// An admin's transition of a timer in an account they administer; the
+    /// audit row names the admin and the reason, the timer stays its owner's.
+    private func adminTransition(
+        _ command: TimerCommand, _ method: String, _ id: Int64, _ reason: String, _ context: ServerContext
+    ) async throws -> VaultTimer {
+        try await serve(context, .admin, method) { principal, now in
+            let id = try Validation.id(id)
+            let reason = try Validation.reason(reason)
+            let owner = try await timers.adminOwner(ofTimer: id, adminUserID: principal.userID, deadline: context.deadline)
+            var actor = actor(principal, context)
+            actor.reason = reason.isEmpty ? nil : reason
+            let (record, _) = try await timers.transition(
+                id: id, userID: owner, command: command, expectedSyncVersion: nil, deviceID: "",
+                actor: actor, at: now, deadline: context.deadline)
+            return try wire(record, at: now)
+        }
+    }
+
     public func listTimerSessions(_ request: ListTimerSessionsRequest, context: ServerContext) async throws -> ListTimerSessionsResponse {
         try await serve(context, .read, "ListTimerSessions") { principal, now in
             let id = try Validation.id(request.id)
@@ -232,22 +285,6 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
 
     public func getSystemHealth(_ request: GetSystemHealthRequest, context: ServerContext) async throws -> GetSystemHealthResponse {
         throw Self.notYet("GetSystemHealth")
-    }
-
-    public func adminListActiveTimers(_ request: AdminListActiveTimersRequest, context: ServerContext) async throws -> AdminListActiveTimersResponse {
-        throw Self.notYet("AdminListActiveTimers")
-    }
-
-    public func adminPauseTimer(_ request: AdminPauseTimerRequest, context: ServerContext) async throws -> AdminPauseTimerResponse {
-        throw Self.notYet("AdminPauseTimer")
-    }
-
-    public func adminResumeTimer(_ request: AdminResumeTimerRequest, context: ServerContext) async throws -> AdminResumeTimerResponse {
-        throw Self.notYet("AdminResumeTimer")
-    }
-
-    public func adminStopTimer(_ request: AdminStopTimerRequest, context: ServerContext) async throws -> AdminStopTimerResponse {
-        throw Self.notYet("AdminStopTimer")
     }
 
     static func notYet(_ method: String) -> RPCError {

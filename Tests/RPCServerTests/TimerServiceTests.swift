@@ -18,7 +18,8 @@ struct TimerServiceTests {
         var projectID: Int64
         var rateID: Int64
         /// Tokens by name: "owner" (read, write, delete), "reader" (read only),
-        /// "other" (another user, all abilities), "revoked".
+        /// "other" (another user, all abilities), "revoked", "admin" (admin of
+        /// the owner's account), "otheradmin" (admin ability, administers nothing).
         var tokens: [String: String]
 
         func options(_ token: String?) -> CallOptions {
@@ -79,6 +80,10 @@ struct TimerServiceTests {
             try await token("reader", user: owner, abilities: "timers:read")
             try await token("other", user: other, abilities: "timers:read,timers:write,timers:delete")
             try await token("revoked", user: owner, abilities: "timers:read,timers:write", revoked: true)
+            let boss = try await insert("INSERT INTO users (name, email) VALUES ('Cy', 'cy@example.com')")
+            _ = try await pool.withConnection { try await $0.query("INSERT INTO account_members (user_id, account_id, role) VALUES (\(boss), \(account), 'admin')") }
+            try await token("admin", user: boss, abilities: "timers:read,timers:admin")
+            try await token("otheradmin", user: other, abilities: "timers:read,timers:admin")
 
             let server = GRPCServer(configuration: .init(address: "127.0.0.1:0", eventLoops: 1),
                                     services: [TimerServiceImplementation(pool: pool)])
@@ -257,6 +262,43 @@ struct TimerServiceTests {
             delete.ids = [ids[0]]
             let readerDelete = await f.failure(TimerServiceMethods.bulkTimers, delete, BulkTimersResponse.self, as: "reader")
             #expect(readerDelete?.code == .permissionDenied)
+        }
+    }
+
+    @Test("admin calls: list and act on timers in the administered accounts only, with the reason audited")
+    func admin() async throws {
+        try await Self.withService { (f: Fixture) async throws in
+            var create = CreateTimerRequest()
+            create.accountID = f.accountID
+            create.description = "Forgotten"
+            let made: CreateTimerResponse = try await f.call(TimerServiceMethods.createTimer, create)
+            let id = try #require(made.timer?.id)
+
+            let listed: AdminListActiveTimersResponse = try await f.call(TimerServiceMethods.adminListActiveTimers, AdminListActiveTimersRequest(), as: "admin")
+            #expect(listed.timers.map(\.id) == [id])
+            #expect(listed.meta?.runningCount == 1)
+            let notTheirs: AdminListActiveTimersResponse = try await f.call(TimerServiceMethods.adminListActiveTimers, AdminListActiveTimersRequest(), as: "otheradmin")
+            #expect(notTheirs.timers.isEmpty)
+
+            var pause = AdminPauseTimerRequest()
+            pause.id = id
+            pause.reason = "left running overnight"
+            let paused: AdminPauseTimerResponse = try await f.call(TimerServiceMethods.adminPauseTimer, pause, as: "admin")
+            #expect(paused.timer?.status == .paused)
+            #expect(paused.timer?.userID == made.timer?.userID)
+            let audit = try await f.pool.withConnection {
+                try await $0.query("SELECT details->>'reason', action FROM audit_log WHERE action = 'paused'")
+            }
+            #expect(audit.rows.first?[0] == "left running overnight")
+
+            let outside = await f.failure(TimerServiceMethods.adminStopTimer, { var r = AdminStopTimerRequest(); r.id = id; return r }(), AdminStopTimerResponse.self, as: "otheradmin")
+            #expect(outside?.code == .notFound)
+            let noAbility = await f.failure(TimerServiceMethods.adminListActiveTimers, AdminListActiveTimersRequest(), AdminListActiveTimersResponse.self, as: "owner")
+            #expect(noAbility?.code == .permissionDenied)
+            var foreignAccount = AdminListActiveTimersRequest()
+            foreignAccount.accountID = f.otherAccountID
+            let notAdministered = await f.failure(TimerServiceMethods.adminListActiveTimers, foreignAccount, AdminListActiveTimersResponse.self, as: "admin")
+            #expect(notAdministered?.code == .notFound)
         }
     }
 

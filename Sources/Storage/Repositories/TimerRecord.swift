@@ -100,12 +100,16 @@ package struct AuditActor: Sendable, Hashable {
     package var tokenID: Int64?
     /// The request's id, for correlating logs; cut to 128 characters.
     package var requestID: String?
+    /// Why, when the change needs a reason (an admin acting on someone
+    /// else's timer); kept in the audit row's details.
+    package var reason: String?
 
     /// An actor.
-    package init(userID: Int64?, tokenID: Int64? = nil, requestID: String? = nil) {
+    package init(userID: Int64?, tokenID: Int64? = nil, requestID: String? = nil, reason: String? = nil) {
         self.userID = userID
         self.tokenID = tokenID
         self.requestID = requestID
+        self.reason = reason
     }
 
     /// The server itself (auto-pause, purge) or the command line.

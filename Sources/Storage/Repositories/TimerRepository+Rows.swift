@@ -120,8 +120,9 @@ enum TimerSQL {
         name: "audit_log.insert_timer",
         sql: """
             INSERT INTO audit_log (user_id, actor_user_id, token_id, action, timer_id, account_id,
-                                   sync_version_before, sync_version_after, request_id, device_id, at)
-            VALUES ($1, $2::bigint, $3::bigint, $4, $5, $6, $7::bigint, $8, $9, $10, $11::timestamptz)
+                                   sync_version_before, sync_version_after, request_id, device_id, at, details)
+            VALUES ($1, $2::bigint, $3::bigint, $4, $5, $6, $7::bigint, $8, $9, $10, $11::timestamptz,
+                    CASE WHEN $12::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('reason', $12::text) END)
             """
     )
 
@@ -141,6 +142,38 @@ enum TimerSQL {
             ORDER BY t.created_at DESC, t.id DESC
             LIMIT $9
             """
+    )
+
+    /// The owner of a timer in an account the admin ($2) administers, if any.
+    static let adminTimerOwner = PreparedStatement(
+        name: "timers.admin_owner",
+        sql: """
+            SELECT t.user_id FROM timers t
+            JOIN account_members m ON m.account_id = t.account_id AND m.user_id = $2 AND m.role = 'admin'
+            WHERE t.id = $1 AND t.deleted_at IS NULL
+            """
+    )
+
+    /// Running and paused timers of every user in the accounts the admin ($1)
+    /// administers (or one of them, $2), oldest first, after the cursor
+    /// ($3, $4), at most $5 (NULL: all).
+    static let adminActiveTimers = PreparedStatement(
+        name: "timers.admin_active",
+        sql: """
+            SELECT \(timerColumns) FROM \(timerSource)
+            WHERE t.status IN ('running', 'paused') AND t.deleted_at IS NULL
+              AND t.account_id IN (SELECT account_id FROM account_members WHERE user_id = $1 AND role = 'admin')
+              AND ($2::bigint IS NULL OR t.account_id = $2::bigint)
+              AND ($3::timestamptz IS NULL OR (t.created_at, t.id) > ($3::timestamptz, $4::bigint))
+            ORDER BY t.created_at, t.id
+            LIMIT $5::bigint
+            """
+    )
+
+    /// Whether the user administers the account.
+    static let administers = PreparedStatement(
+        name: "accounts.administers",
+        sql: "SELECT EXISTS (SELECT 1 FROM account_members WHERE user_id = $1 AND account_id = $2 AND role = 'admin')"
     )
 
     /// The user's running and paused timers that are not deleted, optionally

@@ -272,6 +272,55 @@ package struct TimerRepository: Sendable {
         }
     }
 
+    // MARK: - Admin
+
+    /// The owner of timer `id` when it is in an account `adminUserID`
+    /// administers and not deleted; NOT_FOUND otherwise (a timer outside the
+    /// admin's accounts is not theirs to see).
+    package func adminOwner(ofTimer id: Int64, adminUserID: Int64, deadline: ContinuousClock.Instant? = nil) async throws -> Int64 {
+        let result = try await pool.withConnection(deadline: deadline) { connection in
+            try await connection.execute(TimerSQL.adminTimerOwner, [String(id), String(adminUserID)])
+        }
+        guard let owner = result.rows.first?[0].flatMap({ Int64($0) }) else { throw Self.timerNotFound }
+        return owner
+    }
+
+    /// A page of the active timers in the accounts `adminUserID` administers
+    /// (or in `accountID`, which they must administer), oldest first, and all
+    /// of the matching ones for the figures.
+    package func adminActive(
+        adminUserID: Int64, accountID: Int64?, pageSize: Int, after pageToken: String?,
+        deadline: ContinuousClock.Instant? = nil
+    ) async throws -> (page: Page<TimerRecord>, all: [TimerRecord]) {
+        try Self.checkPageSize(pageSize)
+        let scope = "admin|\(accountID.map(String.init) ?? "")"
+        let cursor = try PageToken.decode(pageToken ?? "", scope: scope)
+        return try await pool.withConnection(deadline: deadline) { connection in
+            if let accountID {
+                let check = try await connection.execute(TimerSQL.administers, [String(adminUserID), String(accountID)])
+                guard check.rows.first?[0] == "t" else {
+                    throw TimerDomainError(code: .notFound, message: "account \(accountID) not found among the accounts you administer",
+                                           field: "account_id")
+                }
+            }
+            let pageRows = try await connection.execute(TimerSQL.adminActiveTimers, [
+                String(adminUserID), TimerSQL.text(accountID), TimerSQL.text(cursor?.instant), TimerSQL.text(cursor?.id),
+                String(pageSize + 1),
+            ])
+            let allRows = try await connection.execute(TimerSQL.adminActiveTimers, [
+                String(adminUserID), TimerSQL.text(accountID), nil, nil, nil,
+            ])
+            var records: [TimerRecord] = []
+            for row in pageRows.rows.prefix(pageSize) { records.append(try TimerSQL.record(from: row)) }
+            var all: [TimerRecord] = []
+            for row in allRows.rows { all.append(try TimerSQL.record(from: row)) }
+            let next = pageRows.rows.count > pageSize ? records.last.map {
+                PageToken(instant: $0.createdAt, id: $0.id).encode(scope: scope)
+            } : nil
+            return (Page(items: records, nextPageToken: next), all)
+        }
+    }
+
     // MARK: - Fields
 
     /// A field UpdateTimer may set: nil leaves it, `.some(nil)` removes a
@@ -448,7 +497,7 @@ package struct TimerRepository: Sendable {
         _ = try await tx.execute(TimerSQL.insertAudit, [
             String(userID), TimerSQL.text(actor.userID), TimerSQL.text(actor.tokenID), action, String(timerID),
             String(accountID), TimerSQL.text(before), String(after), TimerSQL.requestID(actor.requestID),
-            TimerSQL.device(deviceID), TimerSQL.text(at),
+            TimerSQL.device(deviceID), TimerSQL.text(at), actor.reason,
         ])
     }
 }
