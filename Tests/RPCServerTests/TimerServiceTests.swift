@@ -84,6 +84,7 @@ struct TimerServiceTests {
             _ = try await pool.withConnection { try await $0.query("INSERT INTO account_members (user_id, account_id, role) VALUES (\(boss), \(account), 'admin')") }
             try await token("admin", user: boss, abilities: "timers:read,timers:admin")
             try await token("otheradmin", user: other, abilities: "timers:read,timers:admin")
+            try await token("synconly", user: owner, abilities: "timers:sync")
 
             let server = GRPCServer(configuration: .init(address: "127.0.0.1:0", eventLoops: 1),
                                     services: [TimerServiceImplementation(pool: pool)])
@@ -299,6 +300,54 @@ struct TimerServiceTests {
             foreignAccount.accountID = f.otherAccountID
             let notAdministered = await f.failure(TimerServiceMethods.adminListActiveTimers, foreignAccount, AdminListActiveTimersResponse.self, as: "admin")
             #expect(notAdministered?.code == .notFound)
+        }
+    }
+
+    @Test("a token without the ability a method needs gets PERMISSION_DENIED from every method, naming the ability")
+    func abilitiesPerMethod() async throws {
+        try await Self.withService { (f: Fixture) async throws in
+            var create = CreateTimerRequest()
+            create.accountID = f.accountID
+            create.description = "x"
+            var get = GetTimerRequest()
+            get.id = 1
+            var pause = PauseTimerRequest()
+            pause.id = 1
+            var resume = ResumeTimerRequest()
+            resume.id = 1
+            var stop = StopTimerRequest()
+            stop.id = 1
+            var update = UpdateTimerRequest()
+            update.id = 1
+            var delete = DeleteTimerRequest()
+            delete.id = 1
+            var bulk = BulkTimersRequest()
+            bulk.action = .stop
+            bulk.allActive = true
+            var sessions = ListTimerSessionsRequest()
+            sessions.id = 1
+            var adminPause = AdminPauseTimerRequest()
+            adminPause.id = 1
+            let results: [(String, String, RPCError?)] = [
+                ("CreateTimer", "timers:write", await f.failure(TimerServiceMethods.createTimer, create, CreateTimerResponse.self, as: "synconly")),
+                ("GetTimer", "timers:read", await f.failure(TimerServiceMethods.getTimer, get, GetTimerResponse.self, as: "synconly")),
+                ("ListTimers", "timers:read", await f.failure(TimerServiceMethods.listTimers, ListTimersRequest(), ListTimersResponse.self, as: "synconly")),
+                ("GetActiveTimers", "timers:read", await f.failure(TimerServiceMethods.getActiveTimers, GetActiveTimersRequest(), GetActiveTimersResponse.self, as: "synconly")),
+                ("PauseTimer", "timers:write", await f.failure(TimerServiceMethods.pauseTimer, pause, PauseTimerResponse.self, as: "synconly")),
+                ("ResumeTimer", "timers:write", await f.failure(TimerServiceMethods.resumeTimer, resume, ResumeTimerResponse.self, as: "synconly")),
+                ("StopTimer", "timers:write", await f.failure(TimerServiceMethods.stopTimer, stop, StopTimerResponse.self, as: "synconly")),
+                ("UpdateTimer", "timers:write", await f.failure(TimerServiceMethods.updateTimer, update, UpdateTimerResponse.self, as: "synconly")),
+                ("DeleteTimer", "timers:delete", await f.failure(TimerServiceMethods.deleteTimer, delete, DeleteTimerResponse.self, as: "synconly")),
+                ("BulkTimers", "timers:write", await f.failure(TimerServiceMethods.bulkTimers, bulk, BulkTimersResponse.self, as: "synconly")),
+                ("ListTimerSessions", "timers:read", await f.failure(TimerServiceMethods.listTimerSessions, sessions, ListTimerSessionsResponse.self, as: "synconly")),
+                ("AdminListActiveTimers", "timers:admin", await f.failure(TimerServiceMethods.adminListActiveTimers, AdminListActiveTimersRequest(), AdminListActiveTimersResponse.self, as: "synconly")),
+                ("AdminPauseTimer", "timers:admin", await f.failure(TimerServiceMethods.adminPauseTimer, adminPause, AdminPauseTimerResponse.self, as: "synconly")),
+            ]
+            for (method, ability, failure) in results {
+                let expected = "\(method) needs the ability '\(ability)', which this token does not have"
+                #expect(failure?.code == .permissionDenied, "\(method)")
+                #expect(failure?.message == expected, "\(method)")
+            }
         }
     }
 
