@@ -170,6 +170,19 @@ enum TimerSQL {
             """
     )
 
+    /// Running timers whose open session has reached their account's
+    /// maximum running time by $1: owner, id, and the limit.
+    static let dueForAutoPause = PreparedStatement(
+        name: "timers.due_for_auto_pause",
+        sql: """
+            SELECT t.user_id, t.id, a.max_running_seconds FROM timers t JOIN accounts a ON a.id = t.account_id
+            WHERE t.status = 'running' AND t.deleted_at IS NULL AND a.max_running_seconds IS NOT NULL
+              AND t.current_session_start + make_interval(secs => a.max_running_seconds) <= $1::timestamptz
+            ORDER BY t.current_session_start
+            LIMIT $2
+            """
+    )
+
     /// Whether the user administers the account.
     static let administers = PreparedStatement(
         name: "accounts.administers",

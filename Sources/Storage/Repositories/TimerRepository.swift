@@ -272,6 +272,54 @@ package struct TimerRepository: Sendable {
         }
     }
 
+    // MARK: - Forgotten timers
+
+    /// The device id auto-pauses are recorded with.
+    package static let autoPauseDeviceID = "server:auto-pause"
+
+    /// Pauses every running timer whose session has reached its account's
+    /// maximum running time by `now`, each in its own transaction, at the
+    /// instant the limit was reached (nothing past it is billed). Returns the
+    /// timers paused; at most `limit` per call.
+    package func autoPauseDue(now: Instant, limit: Int = 500, deadline: ContinuousClock.Instant? = nil) async throws -> [TimerRecord] {
+        let due = try await pool.withConnection(deadline: deadline) { connection in
+            try await connection.execute(TimerSQL.dueForAutoPause, [TimerSQL.text(now), String(limit)])
+        }
+        var paused: [TimerRecord] = []
+        for row in due.rows {
+            guard let userID = row[0].flatMap({ Int64($0) }), let id = row[1].flatMap({ Int64($0) }),
+                  let maximum = row[2].flatMap({ Int64($0) }) else { continue }
+            if let record = try await autoPause(id: id, userID: userID, maxRunningSeconds: maximum, now: now, deadline: deadline) {
+                paused.append(record)
+            }
+        }
+        return paused
+    }
+
+    /// Auto-pauses one timer if it is still due (it may have been paused or
+    /// changed since it was found).
+    private func autoPause(id: Int64, userID: Int64, maxRunningSeconds: Int64, now: Instant,
+                           deadline: ContinuousClock.Instant?) async throws -> TimerRecord? {
+        try await pool.transaction(deadline: deadline) { tx in
+            let locked = try await tx.execute(TimerSQL.lockTimer, [String(userID), String(id)])
+            guard let row = locked.rows.first else { return nil }
+            var record = try TimerSQL.record(from: row)
+            guard let transition = record.state.autoPause(maxRunningSeconds: maxRunningSeconds, now: now,
+                                                          deviceID: Self.autoPauseDeviceID) else { return nil }
+            let before = record.state.syncVersion
+            try await Self.writeState(transition.state, userID: userID, timerID: id, over: before, on: tx)
+            try await Self.writeSession(transition.session, userID: userID, timerID: id, deviceID: Self.autoPauseDeviceID, on: tx)
+            var actor = AuditActor.system
+            actor.reason = "auto-pause: running \(maxRunningSeconds) s, the account's maximum"
+            try await Self.audit(
+                action: transition.change.rawValue, userID: userID, timerID: id, accountID: record.accountID,
+                before: before, after: transition.state.syncVersion, deviceID: Self.autoPauseDeviceID, actor: actor, at: now, on: tx
+            )
+            record.state = transition.state
+            return record
+        }
+    }
+
     // MARK: - Admin
 
     /// The owner of timer `id` when it is in an account `adminUserID`
