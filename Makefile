@@ -7,7 +7,7 @@ SWIFT_BUILD_FLAGS ?=
 
 help:
 	@echo "make test   install what is missing, build, start PostgreSQL and Redis under .run/, run every test"
-	@echo "make run    (arrives with the server: see README)"
+	@echo "make run    build timerd, start PostgreSQL and Redis under .run/, serve on 127.0.0.1:50051 with a demo user and token"
 	@echo "make interop  gRPC interop with grpcio both ways and the HTTP/2 attack suite (part of make test)"
 	@echo "make proto  regenerate everything made from proto/ (C code, descriptor sets, Swift stubs)"
 	@echo "make fuzz   run the codec and server-session fuzzers (FUZZ_SECONDS each, default 60; or FUZZ_RUNS executions)"
@@ -54,10 +54,10 @@ bench: bootstrap venv
 	scripts/bench-codec
 	scripts/bench-rpc
 
-run:
-	@echo "timerd, the server, is not built yet: 'make run' arrives with it."
-	@echo "What works today: 'make test' (codec, gRPC layer with health and reflection, PostgreSQL and Redis bindings)."
-	@exit 1
+# Builds timerd, starts the services, serves on 127.0.0.1:50051 with demo records and a
+# token, and waits; Ctrl-C stops timerd (scripts/run).
+run: bootstrap
+	@SWIFT_BUILD_FLAGS="$(SWIFT_BUILD_FLAGS)" scripts/run
 
 clean: services-down
 	rm -rf .build .build-fuzz .build-asan .run FuzzTesting/crashes Benchmarks/.build

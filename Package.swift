@@ -16,9 +16,12 @@ let package = Package(
         .executable(name: "protoc-gen-vault", targets: ["protoc-gen-vault"]),
         .executable(name: "interop-server", targets: ["interop-server"]),
         .executable(name: "interop-client", targets: ["interop-client"]),
+        .executable(name: "timerd", targets: ["timerd"]),
+        .executable(name: "timerctl", targets: ["timerctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // MARK: C libraries, one shim each.
@@ -125,6 +128,16 @@ let package = Package(
             dependencies: ["Interop", "RPC", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        // MARK: The server and its operator commands.
+        .executableTarget(
+            name: "timerd",
+            dependencies: [
+                "RPCServer", "RPC", "Storage", "TimerDomain", "VaultCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // MARK: Fuzzing (`make fuzz`); an ordinary build makes the input replayer.
         .executableTarget(
             name: "CodecFuzzer",
@@ -177,6 +190,16 @@ let package = Package(
         .testTarget(
             name: "LiveStateTests",
             dependencies: ["LiveState"]
+        ),
+        .executableTarget(
+            name: "timerctl",
+            dependencies: ["ClientLib", "RPC", "Codec", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        // Runs the built timerd binary; Storage sets up and inspects its database.
+        .testTarget(
+            name: "TimerdTests",
+            dependencies: ["Storage"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Storage
+
+/// `timerd migrate`: applies the migrations the database lacks.
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Bring the database schema up to date (safe to run again, and by several processes at once).",
+        discussion: """
+            Prints one line per migration applied ("applied migration 1 initial_schema"), \
+            or "schema up to date" when there was nothing to do.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        try await reportingFailures("migrate") {
+            let pool = try database.makePool(maximumConnections: 1)
+            let applied: [Migration]
+            do {
+                applied = try await Migrator().migrate(using: pool)
+            } catch {
+                await pool.shutdown()
+                throw error
+            }
+            await pool.shutdown()
+            if applied.isEmpty {
+                writeLine("schema up to date")
+            }
+            for migration in applied {
+                writeLine("applied migration \(migration.version) \(migration.name)")
+            }
+        }
+    }
+}

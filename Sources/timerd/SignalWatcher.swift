@@ -1,0 +1,42 @@
+import Dispatch
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Turns process signals into values to await: the signals given are no
+/// longer delivered to their default handlers (which would end the process),
+/// but queued here by a dispatch source each.
+///
+/// Not `Sendable`: one owner awaits ``next()``.
+struct SignalWatcher: ~Copyable {
+    private let stream: AsyncStream<Int32>
+    private let sources: [any DispatchSourceSignal]
+
+    /// Starts watching `signals`. Keep the watcher alive for as long as they
+    /// should be caught.
+    init(signals: [Int32]) {
+        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+        let queue = DispatchQueue(label: "timerd.signals")
+        self.stream = stream
+        self.sources = signals.map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            return source
+        }
+    }
+
+    /// The next signal received (waits without spinning).
+    func next() async -> Int32 {
+        var iterator = stream.makeAsyncIterator()
+        return await iterator.next() ?? 0
+    }
+
+    deinit {
+        for source in sources { source.cancel() }
+    }
+}
