@@ -351,6 +351,35 @@ struct TimerServiceTests {
         }
     }
 
+    @Test("with the database down, calls get UNAVAILABLE within their deadline")
+    func databaseDown() async throws {
+        // Nothing listens on port 1: every connection attempt is refused.
+        let pool = PostgresPool(configuration: .init(url: "postgresql://timerd@127.0.0.1:1/servicevault", maximumConnections: 2,
+                                                     defaultTimeout: .seconds(30)))
+        let server = GRPCServer(configuration: .init(address: "127.0.0.1:0", eventLoops: 1),
+                                services: [TimerServiceImplementation(pool: pool)])
+        try server.start()
+        let channel = try GRPCChannel(configuration: .init(target: "127.0.0.1:\(server.port)"))
+        var metadata = Metadata()
+        metadata.add("authorization", "Bearer " + (try APIToken.generate()).text)
+        let started = ContinuousClock.now
+        var failure: RPCError?
+        do {
+            let _: GetActiveTimersResponse = try await channel.unary(
+                TimerServiceMethods.getActiveTimers, request: GetActiveTimersRequest(),
+                options: CallOptions(timeout: .seconds(3), metadata: metadata))
+        } catch {
+            failure = error
+        }
+        let elapsed = ContinuousClock.now - started
+        channel.close()
+        await server.shutdown(grace: .seconds(2))
+        await pool.shutdown()
+        #expect(failure?.code == .unavailable)
+        #expect(failure?.message == "the database is unavailable; retry later")
+        #expect(elapsed < .seconds(3))
+    }
+
     @Test("a retried CreateTimer with the same client_ref creates one timer")
     func idempotentCreate() async throws {
         try await Self.withService { (f: Fixture) async throws in
