@@ -7,6 +7,9 @@ import PackageDescription
 /// `CodecBench` measures the Swift codec (`Codec`) in release mode; its plain-C
 /// counterpart is `c/codec_bench.c`. `scripts/bench-codec` builds and runs both.
 ///
+/// `TimerCycleBench` drives create → pause → resume → stop cycles against a
+/// running `timerd` (`scripts/bench-timers`, beside pgbench).
+///
 /// `BenchServer` is a `GRPCServer` serving `grpc.health.v1.Health` only, the
 /// target of `scripts/bench-rpc`, which loads it with h2load side by side with
 /// nghttpd and grpcio's health server.
@@ -20,6 +23,14 @@ let package = Package(
             name: "CodecBench",
             dependencies: [
                 .product(name: "Codec", package: "ServiceVaultTimers"),
+            ]
+        ),
+        .executableTarget(
+            name: "TimerCycleBench",
+            dependencies: [
+                .product(name: "ClientLib", package: "ServiceVaultTimers"),
+                .product(name: "Codec", package: "ServiceVaultTimers"),
+                .product(name: "RPC", package: "ServiceVaultTimers"),
             ]
         ),
         .executableTarget(

@@ -1,0 +1,103 @@
+// TimerCycleBench: timer mutations per second against a running timerd.
+//
+//   TimerCycleBench --target HOST:PORT --token T --account A [--concurrency C] [--seconds S]
+//
+// C workers each repeat create → pause → resume → stop (four calls, four
+// transactions) for S seconds on one channel, then the program prints one
+// line: `cycles N seconds S cycles_per_s X calls_per_s Y p50_ms P p99_ms Q`
+// (latency of whole cycles). Errors end the run with a message on stderr.
+import ClientLib
+import Codec
+import Dispatch
+import RPC
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func fail(_ message: String) -> Never {
+    var line = "TimerCycleBench: \(message)\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    exit(1)
+}
+
+var target = "127.0.0.1:50051", token = "", account: Int64 = 0, concurrency = 16, seconds = 10
+var arguments = CommandLine.arguments.dropFirst()
+while let flag = arguments.popFirst() {
+    guard let value = arguments.popFirst() else { fail("\(flag) needs a value") }
+    switch flag {
+    case "--target": target = value
+    case "--token": token = value
+    case "--account": account = Int64(value) ?? 0
+    case "--concurrency": concurrency = Int(value) ?? 0
+    case "--seconds": seconds = Int(value) ?? 0
+    default: fail("unknown flag \(flag)")
+    }
+}
+guard !token.isEmpty, account > 0, concurrency > 0, seconds > 0 else {
+    fail("usage: TimerCycleBench --target HOST:PORT --token T --account A [--concurrency C] [--seconds S]")
+}
+
+let channel: GRPCChannel
+do {
+    channel = try GRPCChannel(configuration: .init(target: target))
+} catch {
+    fail("cannot make the channel: \(error.message)")
+}
+let client = TimerServiceClient(channel: channel)
+var metadata = Metadata()
+metadata.add("authorization", "Bearer \(token)")
+let options = CallOptions(timeout: .seconds(10), metadata: metadata)
+
+/// One create → pause → resume → stop.
+func cycle(_ worker: Int) async throws(RPCError) {
+    var create = CreateTimerRequest()
+    create.accountID = account
+    create.description = "bench \(worker)"
+    create.deviceID = "bench"
+    let id = try await client.createTimer(create, options: options).timer?.id ?? 0
+    var pause = PauseTimerRequest()
+    pause.id = id
+    _ = try await client.pauseTimer(pause, options: options)
+    var resume = ResumeTimerRequest()
+    resume.id = id
+    _ = try await client.resumeTimer(resume, options: options)
+    var stop = StopTimerRequest()
+    stop.id = id
+    _ = try await client.stopTimer(stop, options: options)
+}
+
+// Warm-up: connections in the server's pool, prepared statements.
+do {
+    for worker in 0..<concurrency { try await cycle(worker) }
+} catch {
+    fail("warm-up failed: \(error)")
+}
+
+let clock = ContinuousClock()
+let end = clock.now + .seconds(seconds)
+let started = clock.now
+let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+    for worker in 0..<concurrency {
+        group.addTask {
+            var mine: [Double] = []
+            while clock.now < end {
+                let began = clock.now
+                try await cycle(worker)
+                let elapsed = clock.now - began
+                mine.append(Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15)
+            }
+            return mine
+        }
+    }
+    var all: [Double] = []
+    for try await part in group { all += part }
+    return all
+}
+let elapsed = clock.now - started
+let total = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+let sorted = latencies.sorted()
+func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+let rate = Double(sorted.count) / total
+print("cycles \(sorted.count) seconds \(String(format: "%.2f", total)) cycles_per_s \(String(format: "%.1f", rate)) calls_per_s \(String(format: "%.1f", rate * 4)) p50_ms \(String(format: "%.2f", percentile(0.5))) p99_ms \(String(format: "%.2f", percentile(0.99)))")
+channel.close()
