@@ -8,18 +8,26 @@ import Musl
 
 /// Turns process signals into values to await: the signals given are no
 /// longer delivered to their default handlers (which would end the process),
-/// but queued here by a dispatch source each.
+/// but queued here by a dispatch source each. A server waits on it for
+/// SIGTERM to shut down gracefully:
+///
+/// ```swift
+/// let signals = SignalWatcher(signals: [SIGTERM, SIGINT])  // before start()
+/// try server.start()
+/// _ = await signals.next()
+/// await server.shutdown(grace: .seconds(10))
+/// ```
 ///
 /// Not `Sendable`: one owner awaits ``next()``.
-struct SignalWatcher: ~Copyable {
+public struct SignalWatcher: ~Copyable {
     private let stream: AsyncStream<Int32>
     private let sources: [any DispatchSourceSignal]
 
     /// Starts watching `signals`. Keep the watcher alive for as long as they
     /// should be caught.
-    init(signals: [Int32]) {
+    public init(signals: [Int32]) {
         let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
-        let queue = DispatchQueue(label: "timerd.signals")
+        let queue = DispatchQueue(label: "SignalWatcher")
         self.stream = stream
         self.sources = signals.map { number in
             signal(number, SIG_IGN)
@@ -31,7 +39,7 @@ struct SignalWatcher: ~Copyable {
     }
 
     /// The next signal received (waits without spinning).
-    func next() async -> Int32 {
+    public func next() async -> Int32 {
         var iterator = stream.makeAsyncIterator()
         return await iterator.next() ?? 0
     }
