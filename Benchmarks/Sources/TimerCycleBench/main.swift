@@ -21,22 +21,32 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
-var target = "127.0.0.1:50051", token = "", account: Int64 = 0, concurrency = 16, seconds = 10
-var arguments = CommandLine.arguments.dropFirst()
-while let flag = arguments.popFirst() {
-    guard let value = arguments.popFirst() else { fail("\(flag) needs a value") }
-    switch flag {
-    case "--target": target = value
-    case "--token": token = value
-    case "--account": account = Int64(value) ?? 0
-    case "--concurrency": concurrency = Int(value) ?? 0
-    case "--seconds": seconds = Int(value) ?? 0
-    default: fail("unknown flag \(flag)")
+struct Settings: Sendable {
+    var target = "127.0.0.1:50051", token = "", account: Int64 = 0, concurrency = 16, seconds = 10
+}
+
+func parse() -> Settings {
+    var settings = Settings()
+    var arguments = CommandLine.arguments.dropFirst()
+    while let flag = arguments.popFirst() {
+        guard let value = arguments.popFirst() else { fail("\(flag) needs a value") }
+        switch flag {
+        case "--target": settings.target = value
+        case "--token": settings.token = value
+        case "--account": settings.account = Int64(value) ?? 0
+        case "--concurrency": settings.concurrency = Int(value) ?? 0
+        case "--seconds": settings.seconds = Int(value) ?? 0
+        default: fail("unknown flag \(flag)")
+        }
     }
+    guard !settings.token.isEmpty, settings.account > 0, settings.concurrency > 0, settings.seconds > 0 else {
+        fail("usage: TimerCycleBench --target HOST:PORT --token T --account A [--concurrency C] [--seconds S]")
+    }
+    return settings
 }
-guard !token.isEmpty, account > 0, concurrency > 0, seconds > 0 else {
-    fail("usage: TimerCycleBench --target HOST:PORT --token T --account A [--concurrency C] [--seconds S]")
-}
+
+let settings = parse()
+let account = settings.account, concurrency = settings.concurrency, seconds = settings.seconds, target = settings.target, token = settings.token
 
 let channel: GRPCChannel
 do {
