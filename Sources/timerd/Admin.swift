@@ -298,7 +298,7 @@ struct CreateToken: AsyncParsableCommand {
                 throw CommandFailure(error.message)
             }
             let names = parsed.map(\.rawValue).sorted()
-            let hashHex = "\\x" + token.hash.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+            let hashHex = Bytea.parameter(token.hash)
             let (id, expiry) = try await database.withMigratedPool { pool in
                 try await pool.transaction { connection in
                     try await requireUser(connection, user)
@@ -340,7 +340,7 @@ struct RevokeToken: AsyncParsableCommand {
             } catch {
                 throw CommandFailure("--token: \(error.message)")
             }
-            let hashHex = "\\x" + parsed.hash.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+            let hashHex = Bytea.parameter(parsed.hash)
             let (id, already) = try await database.withMigratedPool { pool in
                 try await pool.transaction { connection in
                     let found = try await connection.query(
@@ -358,11 +358,5 @@ struct RevokeToken: AsyncParsableCommand {
             }
             writeLine(already ? "already revoked token \(id)" : "revoked token \(id)")
         }
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -65,8 +65,7 @@ struct TimerServiceTests {
             }
             func token(_ name: String, user: Int64, abilities: String, revoked: Bool = false) async throws {
                 let token = try APIToken.generate()
-                let hex = token.hash.map { String(format: "%02x", $0) }.joined()
-                _ = try await insert("INSERT INTO api_tokens (user_id, token_hash, abilities, revoked_at) VALUES (\(user), decode('\(hex)', 'hex'), '{\(abilities)}', \(revoked ? "now()" : "NULL"))")
+                _ = try await insert("INSERT INTO api_tokens (user_id, token_hash, abilities, revoked_at) VALUES (\(user), '\(Bytea.parameter(token.hash))'::bytea, '{\(abilities)}', \(revoked ? "now()" : "NULL"))")
                 tokens[name] = token.text
             }
             let owner = try await insert("INSERT INTO users (name, email) VALUES ('Ada', 'ada@example.com')")

@@ -60,6 +60,9 @@ public final class ServerContext: Sendable {
     /// Records the compressed flag of the request message being handed to
     /// the handler (the server does this).
     package func requestMessageReceived(compressed: Bool) {
+        // Without a request encoding no message can come compressed (the
+        // deframer refuses one): nothing to record, no lock to take.
+        guard requestEncoding != .identity else { return }
         response.withLock { $0.lastRequestCompressed = compressed }
     }
 

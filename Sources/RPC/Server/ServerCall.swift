@@ -250,7 +250,9 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
     /// sent uncompressed (``ServerContext/compressResponseMessages``).
     private func frame(_ message: [UInt8], into framed: inout [UInt8]) throws(RPCError) {
         if framer == nil { framer = MessageFramer(encoding: context?.fixResponseCompression() ?? .identity) }
-        try framer!.append(message, compress: context?.compressResponseMessages ?? true, to: &framed)
+        // The per-message choice matters only when the response compresses.
+        let compress = framer!.encoding == .identity || (context?.compressResponseMessages ?? true)
+        try framer!.append(message, compress: compress, to: &framed)
     }
 
     /// Flow control (see ``ReceiveCredit``).

@@ -20,7 +20,7 @@ package struct TokenRepository: Sendable {
     private static let lookup = PreparedStatement(name: "token_lookup", sql: """
         SELECT id, user_id, array_to_string(abilities, ','), revoked_at IS NOT NULL,
                expires_at IS NOT NULL AND expires_at <= now()
-        FROM api_tokens WHERE token_hash = decode($1, 'hex')
+        FROM api_tokens WHERE token_hash = $1::bytea
         """)
 
     package let pool: PostgresPool
@@ -31,12 +31,8 @@ package struct TokenRepository: Sendable {
 
     /// The grant of the token whose SHA-256 is `hash`, or nil when no token has it.
     package func grant(forHash hash: [UInt8], deadline: ContinuousClock.Instant? = nil) async throws -> Grant? {
-        let hex = hash.map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
-        }.joined()
         let result = try await pool.withConnection(deadline: deadline) { connection in
-            try await connection.execute(Self.lookup, [hex])
+            try await connection.execute(Self.lookup, [Bytea.parameter(hash)])
         }
         guard let row = result.rows.first else { return nil }
         guard let id = row[0].flatMap({ Int64($0) }), let user = row[1].flatMap({ Int64($0) }) else {
