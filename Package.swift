@@ -95,7 +95,7 @@ let package = Package(
         ),
         .target(
             name: "RPCServer",
-            dependencies: ["RPC", "Codec", "TimerDomain", "VaultCrypto", "Storage"]
+            dependencies: ["RPC", "Codec", "TimerDomain", "VaultCrypto", "Storage", "LiveState"]
         ),
         .target(
             name: "ClientLib",
@@ -111,7 +111,7 @@ let package = Package(
         ),
         .target(
             name: "LiveState",
-            dependencies: ["CHiredis"]
+            dependencies: ["CHiredis", "VaultCrypto", "TimerDomain"]
         ),
 
         // MARK: gRPC interop programs (grpc/grpc doc/interop-test-descriptions.md).
@@ -132,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "timerd",
             dependencies: [
-                "RPCServer", "RPC", "Storage", "TimerDomain", "VaultCrypto",
+                "RPCServer", "RPC", "Storage", "LiveState", "TimerDomain", "VaultCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -177,7 +177,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RPCServerTests",
-            dependencies: ["RPCServer", "RPC", "Codec", "VaultCrypto", "Storage", "TimerDomain"]
+            dependencies: ["RPCServer", "RPC", "Codec", "VaultCrypto", "Storage", "TimerDomain", "LiveState"]
         ),
         .testTarget(
             name: "VaultCryptoTests",
@@ -189,7 +189,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LiveStateTests",
-            dependencies: ["LiveState"]
+            dependencies: ["LiveState", "VaultCrypto", "TimerDomain"]
         ),
         .executableTarget(
             name: "timerctl",
@@ -199,7 +199,7 @@ let package = Package(
         // Runs the built timerd binary; Storage sets up and inspects its database.
         .testTarget(
             name: "TimerdTests",
-            dependencies: ["Storage"]
+            dependencies: ["Storage", "LiveState", "RPC", "Codec", "ClientLib"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -15,9 +15,9 @@ import TimerDomain
 /// administers). The
 /// other methods answer UNIMPLEMENTED, naming themselves, until they are built.
 public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
-    private let timers: TimerRepository
-    private let authenticator: Authenticator
-    private let clock: any WallClock
+    let timers: TimerRepository
+    let authenticator: Authenticator
+    let clock: any WallClock
 
     /// A service over `pool` (migrated), with the server's `clock`.
     package init(pool: PostgresPool, clock: any WallClock = SystemWallClock()) {
@@ -275,10 +275,6 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
 
 
 
-    public func syncTimers(_ request: SyncTimersRequest, context: ServerContext) async throws -> SyncTimersResponse {
-        throw Self.notYet("SyncTimers")
-    }
-
     public func watchTimers(_ request: WatchTimersRequest, responses: ResponseWriter<TimerEvent>, context: ServerContext) async throws {
         throw Self.notYet("WatchTimers")
     }
@@ -295,7 +291,7 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
 
     /// Authenticates, checks `ability`, and runs `body` at the server's now;
     /// any error becomes the status it stands for.
-    private func serve<Response>(
+    func serve<Response>(
         _ context: ServerContext, _ ability: Ability, _ method: String,
         _ body: (Principal, Instant) async throws -> Response
     ) async throws -> Response {
@@ -308,7 +304,7 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
         }
     }
 
-    private func transition(
+    func transition(
         _ command: TimerCommand, _ method: String, _ id: Int64, _ expectedSyncVersion: Int64?, _ deviceID: String,
         _ context: ServerContext, ability: Ability = .write
     ) async throws -> (VaultTimer, Meta) {
@@ -321,11 +317,11 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
         }
     }
 
-    private func actor(_ principal: Principal, _ context: ServerContext) -> AuditActor {
+    func actor(_ principal: Principal, _ context: ServerContext) -> AuditActor {
         AuditActor(userID: principal.userID, tokenID: principal.tokenID, requestID: context.requestMetadata["x-request-id"])
     }
 
-    private func wire(_ record: TimerRecord, at now: Instant) throws(RPCError) -> VaultTimer {
+    func wire(_ record: TimerRecord, at now: Instant) throws(RPCError) -> VaultTimer {
         let identity = TimerIdentity(id: record.id, userID: record.userID, accountID: record.accountID,
                                      projectID: record.projectID, billingRateID: record.billingRateID,
                                      description: record.description, clientRef: record.clientRef ?? "",
@@ -333,7 +329,7 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
         return try VaultTimer(identity, state: record.state, rate: record.rate, at: now)
     }
 
-    private func domainMeta(_ records: [TimerRecord], at now: Instant) throws(RPCError) -> TimerMeta {
+    func domainMeta(_ records: [TimerRecord], at now: Instant) throws(RPCError) -> TimerMeta {
         do {
             return try TimerMeta(items: records.map { TimerMeta.Item(state: $0.state, rate: $0.rate) }, at: now)
         } catch {
@@ -342,7 +338,7 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
     }
 
     /// The user's active timers summed up, as every timer response carries.
-    private func meta(for principal: Principal, _ context: ServerContext, at now: Instant) async throws -> Meta {
+    func meta(for principal: Principal, _ context: ServerContext, at now: Instant) async throws -> Meta {
         Meta(try domainMeta(try await timers.active(userID: principal.userID, deadline: context.deadline), at: now))
     }
 
