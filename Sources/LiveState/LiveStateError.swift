@@ -24,6 +24,12 @@ package struct LiveStateError: Error, Sendable, Hashable, CustomStringConvertibl
         case outOfMemory
         /// An earlier failure left the connection unusable; open a new one.
         case connectionUnusable
+        /// A stored value could not be sealed or opened: not in the sealed
+        /// form, sealed with a key that is not configured, or altered.
+        case cryptoFailed
+        /// A stored value opened but is not what was stored there (a bad
+        /// encoding, a missing field).
+        case malformedValue
     }
 
     /// What kind of failure this is.

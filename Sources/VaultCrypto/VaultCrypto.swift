@@ -29,15 +29,27 @@ public struct CryptoError: Error, Sendable, Hashable, CustomStringConvertible {
 extension VaultCrypto {
     /// The SHA-256 digest of `bytes` (32 bytes).
     public static func sha256<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> [UInt8] {
-        var digest = [UInt8](repeating: 0, count: 32)
+        digest(bytes, EVP_sha256(), length: 32, name: "SHA-256")
+    }
+
+    /// The SHA-1 digest of `bytes` (20 bytes). Not for security: Redis names
+    /// its cached scripts by their SHA-1 (`EVALSHA`).
+    public static func sha1<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> [UInt8] {
+        digest(bytes, EVP_sha1(), length: 20, name: "SHA-1")
+    }
+
+    private static func digest<Bytes: Collection<UInt8>>(
+        _ bytes: Bytes, _ type: OpaquePointer?, length expected: Int, name: String
+    ) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: expected)
         var length: UInt32 = 0
         let ok = bytes.withContiguousStorageIfAvailable { buffer in
-            EVP_Digest(buffer.baseAddress, buffer.count, &digest, &length, EVP_sha256(), nil)
+            EVP_Digest(buffer.baseAddress, buffer.count, &digest, &length, type, nil)
         } ?? Array(bytes).withUnsafeBufferPointer { buffer in
-            EVP_Digest(buffer.baseAddress, buffer.count, &digest, &length, EVP_sha256(), nil)
+            EVP_Digest(buffer.baseAddress, buffer.count, &digest, &length, type, nil)
         }
-        // EVP_Digest with SHA-256 fails only when memory runs out.
-        precondition(ok == 1 && length == 32, "SHA-256 failed")
+        // EVP_Digest fails only when memory runs out.
+        precondition(ok == 1 && Int(length) == expected, "\(name) failed")
         return digest
     }
 

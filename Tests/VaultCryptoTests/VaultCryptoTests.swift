@@ -24,6 +24,12 @@ struct VaultCryptoTests {
         #expect(slice == abc)
     }
 
+    @Test("SHA-1 known answers (FIPS 180-2)")
+    func sha1() {
+        #expect(VaultCrypto.sha1(Array("abc".utf8)) == hex("a9993e364706816aba3e25717850c26c9cd0d89d"))
+        #expect(VaultCrypto.sha1([UInt8]()) == hex("da39a3ee5e6b4b0d3255bfef95601890afd80709"))
+    }
+
     @Test("random bytes: the length asked for, and not the same twice")
     func random() throws {
         let a = try VaultCrypto.randomBytes(count: 32)

@@ -1,0 +1,349 @@
+/// Something that runs Redis command pipelines: `RedisPool` in the server.
+package protocol RedisCommandRunner: Sendable {
+    /// Sends `commands` as one pipeline and returns their replies in order.
+    func pipeline(_ commands: [[[UInt8]]], deadline: ContinuousClock.Instant?) async throws(LiveStateError) -> [RedisReply]
+}
+
+/// The live half of the service in Redis: timer states, active sets, the
+/// event log and bus, sync bookkeeping and the sync rate limit, in the key
+/// layout of `LiveKeys`. Every value carrying user data (states, events) is
+/// sealed by the keyring.
+///
+/// Redis is a cache and a bus here, never the only copy: PostgreSQL commits
+/// first, and whatever is lost here is rebuilt from it (`rebuild`).
+///
+/// Every method makes one round trip (two for `publish` when a user's last
+/// active timer ends) and throws `LiveStateError`: connection and deadline
+/// failures from the runner, `cryptoFailed`/`malformedValue` for a stored
+/// value that does not open, `protocolError` for an unexpected reply.
+package struct LiveStore: Sendable {
+    /// Where commands go.
+    package let redis: any RedisCommandRunner
+    /// Seals and opens states and events.
+    package let keyring: StateKeyring
+    /// How long a timer state lives after its last change (the seed's 24 h).
+    package var stateTTLSeconds: Int
+    /// How many events a user's log keeps for replay.
+    package var eventLogLength: Int
+    /// How many closed sessions `timer:{id}:sessions` keeps.
+    package var sessionHistoryLength: Int
+
+    package init(redis: any RedisCommandRunner, keyring: StateKeyring, stateTTLSeconds: Int = 86_400,
+                 eventLogLength: Int = 1_000, sessionHistoryLength: Int = 1_000) {
+        self.redis = redis
+        self.keyring = keyring
+        self.stateTTLSeconds = stateTTLSeconds
+        self.eventLogLength = max(1, eventLogLength)
+        self.sessionHistoryLength = max(1, sessionHistoryLength)
+    }
+
+    // MARK: - Changes
+
+    /// What `publish` wrote.
+    package struct Published: Sendable, Hashable {
+        /// The event's id in the user's log; nil when no event was given.
+        package var eventID: EventID?
+        /// The user's active timers after the change.
+        package var activeCount: Int
+    }
+
+    /// Writes a committed change: the timer's state (unless Redis holds the
+    /// same or a newer version, when nothing is written and nil returned),
+    /// its membership of the active sets, the closed session if any, and the
+    /// event (`event`: the encoded `TimerEvent`, sealed here), which is
+    /// appended to the user's log and published to every instance.
+    package func publish(
+        _ state: LiveTimerState, event: [UInt8]?, closedSession: (start: Int64, end: Int64)?,
+        deadline: ContinuousClock.Instant? = nil
+    ) async throws(LiveStateError) -> Published? {
+        let stateKey = LiveKeys.state(user: state.userID, timer: state.id)
+        let eventsKey = LiveKeys.events(user: state.userID)
+        let sealedState = try keyring.seal(state.encoded(), for: stateKey)
+        let sealedEvent = try event.map { (bytes) throws(LiveStateError) in try keyring.seal(bytes, for: eventsKey) } ?? []
+        let arguments: [[UInt8]] = [
+            Self.text(state.id), Self.text(state.syncVersion), sealedState, Self.text(stateTTLSeconds),
+            Array((state.isActive ? "1" : "0").utf8), sealedEvent, Self.text(eventLogLength),
+            Array(LiveKeys.channel(user: state.userID).utf8),
+        ]
+        let keys = [stateKey, LiveKeys.activeTimers(user: state.userID), eventsKey]
+        var extra: [[[UInt8]]] = []
+        if state.isActive {
+            extra.append(Self.command("SADD", LiveKeys.activeUsers, String(state.userID)))
+        }
+        if let session = closedSession {
+            let key = LiveKeys.sessions(timer: state.id)
+            extra.append(Self.command("RPUSH", key, "\(session.start):\(session.end)"))
+            extra.append(Self.command("LTRIM", key, String(-sessionHistoryLength), "-1"))
+            extra.append(Self.command("EXPIRE", key, String(stateTTLSeconds)))
+        }
+        let reply = try await run(LiveScripts.publish, keys: keys, arguments: arguments, with: extra, deadline: deadline)
+        guard case .array(let parts) = reply else {
+            if reply == .null { return nil }
+            throw Self.unexpected(reply, "the publish script")
+        }
+        guard parts.count == 2, case .string(let idBytes) = parts[0], case .integer(let active) = parts[1] else {
+            throw Self.unexpected(reply, "the publish script")
+        }
+        let idText = String(decoding: idBytes, as: UTF8.self)
+        let eventID = idText.isEmpty ? nil : EventID(idText)
+        if !idText.isEmpty && eventID == nil { throw Self.unexpected(reply, "the publish script") }
+        if active == 0 {
+            _ = try await redis.pipeline([Self.command("SREM", LiveKeys.activeUsers, String(state.userID))], deadline: deadline)
+        }
+        return Published(eventID: eventID, activeCount: Int(active))
+    }
+
+    /// Opens an event read from `user`'s log or channel.
+    package func openEvent(_ sealed: [UInt8], user: Int64) throws(LiveStateError) -> [UInt8] {
+        try keyring.open(sealed, from: LiveKeys.events(user: user))
+    }
+
+    // MARK: - Reads
+
+    /// The user's active timers as Redis holds them, or nil when a state the
+    /// active set names is missing (expired or lost): the caller then reads
+    /// PostgreSQL.
+    package func activeStates(user: Int64, deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) -> [LiveTimerState]? {
+        let reply = try await run(
+            LiveScripts.activeStates, keys: [LiveKeys.activeTimers(user: user)],
+            arguments: [Array(LiveKeys.statePrefix(user: user).utf8), Array(LiveKeys.stateSuffix.utf8)], deadline: deadline)
+        guard case .array(let parts) = reply, parts.count % 2 == 0 else { throw Self.unexpected(reply, "the active-states script") }
+        var states: [LiveTimerState] = []
+        states.reserveCapacity(parts.count / 2)
+        for index in stride(from: 0, to: parts.count, by: 2) {
+            guard case .string(let idBytes) = parts[index], let id = Int64(String(decoding: idBytes, as: UTF8.self)) else {
+                throw Self.unexpected(reply, "the active-states script")
+            }
+            guard case .string(let sealed) = parts[index + 1] else { return nil }
+            let state = try LiveTimerState(decoding: keyring.open(sealed, from: LiveKeys.state(user: user, timer: id)))
+            guard state.id == id, state.userID == user else {
+                throw LiveStateError(code: .malformedValue, message: "the state under timer \(id) of user \(user) names timer \(state.id) of user \(state.userID)")
+            }
+            states.append(state)
+        }
+        return states.sorted { $0.id < $1.id }
+    }
+
+    /// One timer's state as Redis holds it, or nil.
+    package func state(user: Int64, timer: Int64, deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) -> LiveTimerState? {
+        let key = LiveKeys.state(user: user, timer: timer)
+        let reply = try await single(Self.command("HGET", key, "s"), deadline: deadline)
+        switch reply {
+        case .null: return nil
+        case .string(let sealed): return try LiveTimerState(decoding: keyring.open(sealed, from: key))
+        default: throw Self.unexpected(reply, "HGET")
+        }
+    }
+
+    /// The users in `global:active_users`.
+    package func activeUsers(deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) -> [Int64] {
+        let reply = try await single(Self.command("SMEMBERS", LiveKeys.activeUsers), deadline: deadline)
+        guard case .array(let members) = reply else { throw Self.unexpected(reply, "SMEMBERS") }
+        return members.compactMap { member in
+            guard case .string(let bytes) = member else { return nil }
+            return Int64(String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
+    // MARK: - Rebuild
+
+    /// Makes `user`'s live state what PostgreSQL says: the active set becomes
+    /// exactly `states` (the user's active timers), each written unless Redis
+    /// has a newer version; `global:active_users` follows.
+    package func rebuild(user: Int64, states: [LiveTimerState], deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) {
+        var arguments: [[UInt8]] = [
+            Array(LiveKeys.statePrefix(user: user).utf8), Array(LiveKeys.stateSuffix.utf8), Self.text(stateTTLSeconds),
+        ]
+        for state in states where state.isActive && state.userID == user {
+            let sealed = try keyring.seal(state.encoded(), for: LiveKeys.state(user: user, timer: state.id))
+            arguments += [Self.text(state.id), Self.text(state.syncVersion), sealed]
+        }
+        let membership = states.contains { $0.isActive }
+            ? Self.command("SADD", LiveKeys.activeUsers, String(user))
+            : Self.command("SREM", LiveKeys.activeUsers, String(user))
+        let reply = try await run(LiveScripts.rebuild, keys: [LiveKeys.activeTimers(user: user)], arguments: arguments,
+                                  with: [membership], deadline: deadline)
+        guard case .integer = reply else { throw Self.unexpected(reply, "the rebuild script") }
+    }
+
+    // MARK: - Event log
+
+    /// What a resume from an event id finds.
+    package enum Replay: Sendable, Hashable {
+        /// Every event after the id, oldest first (possibly none).
+        case events([(id: EventID, event: [UInt8])])
+        /// Events after the id are no longer all kept (trimmed, expired, or
+        /// the log was lost and begun again): send a snapshot instead.
+        case gap
+
+        package static func == (lhs: Replay, rhs: Replay) -> Bool {
+            switch (lhs, rhs) {
+            case (.gap, .gap): true
+            case (.events(let a), .events(let b)): a.map(\.id) == b.map(\.id) && a.map(\.event) == b.map(\.event)
+            default: false
+            }
+        }
+
+        package func hash(into hasher: inout Hasher) {
+            switch self {
+            case .gap: hasher.combine(0)
+            case .events(let events): hasher.combine(events.map(\.id))
+            }
+        }
+    }
+
+    /// The events of `user` after `id`, opened, when all of them are still
+    /// kept and there are at most `limit`; `.gap` otherwise.
+    package func events(user: Int64, after id: EventID, limit: Int, deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) -> Replay {
+        let key = LiveKeys.events(user: user)
+        let replies = try await redis.pipeline([
+            Self.command("XINFO", "STREAM", key),
+            Self.command("XRANGE", key, "(\(id)", "+", "COUNT", String(limit + 1)),
+        ], deadline: deadline)
+        guard replies.count == 2 else { throw Self.unexpected(.array(replies), "XINFO + XRANGE") }
+        guard case .array(let info) = replies[0] else {
+            // No stream: its events expired or Redis lost them.
+            if case .error = replies[0] { return .gap }
+            throw Self.unexpected(replies[0], "XINFO STREAM")
+        }
+        var fields: [String: RedisReply] = [:]
+        for index in stride(from: 0, to: info.count - 1, by: 2) {
+            if case .string(let name) = info[index] { fields[String(decoding: name, as: UTF8.self)] = info[index + 1] }
+        }
+        func eventID(_ name: String) -> EventID? {
+            guard case .string(let text)? = fields[name] else { return nil }
+            return EventID(String(decoding: text, as: UTF8.self))
+        }
+        // Entries trimmed by the cap are all older than the first one kept:
+        // when something was trimmed and `id` is older than the first kept
+        // entry, events after `id` may be gone. (Conservative: when `id` is
+        // the very last trimmed entry nothing was missed, but that cannot be
+        // told apart.)
+        if case .integer(let added)? = fields["entries-added"], case .integer(let length)? = fields["length"], added > length,
+           let first = eventID("recorded-first-entry-id"), id < first {
+            return .gap
+        }
+        if let deleted = eventID("max-deleted-entry-id"), id < deleted {
+            return .gap
+        }
+        guard case .array(let entries) = replies[1] else { throw Self.unexpected(replies[1], "XRANGE") }
+        if entries.count > limit { return .gap }
+        var events: [(id: EventID, event: [UInt8])] = []
+        for entry in entries {
+            guard case .array(let pair) = entry, pair.count == 2, case .string(let idBytes) = pair[0],
+                  let entryID = EventID(String(decoding: idBytes, as: UTF8.self)), case .array(let values) = pair[1],
+                  values.count == 2, case .string(let field) = values[0], case .string(let value) = values[1] else {
+                throw Self.unexpected(entry, "an event log entry")
+            }
+            // The log was begun again after `id`: what happened between is unknown.
+            if field == Array("r".utf8) { return .gap }
+            events.append((entryID, try openEvent(value, user: user)))
+        }
+        return .events(events)
+    }
+
+    /// The id of the newest entry of `user`'s log, or nil when there is no log.
+    package func lastEventID(user: Int64, deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) -> EventID? {
+        let reply = try await single(Self.command("XREVRANGE", LiveKeys.events(user: user), "+", "-", "COUNT", "1"), deadline: deadline)
+        guard case .array(let entries) = reply else { throw Self.unexpected(reply, "XREVRANGE") }
+        guard let first = entries.first else { return nil }
+        guard case .array(let pair) = first, let head = pair.first, case .string(let idBytes) = head,
+              let id = EventID(String(decoding: idBytes, as: UTF8.self)) else {
+            throw Self.unexpected(reply, "XREVRANGE")
+        }
+        return id
+    }
+
+    // MARK: - Sync bookkeeping
+
+    /// The answer of the rate limit.
+    package enum Admission: Sendable, Hashable {
+        case admitted
+        /// Refused; a call would be admitted after this many milliseconds.
+        case refused(retryAfterMilliseconds: Int64)
+    }
+
+    /// Counts one call of `user` against `limit` per `window`, on Redis'
+    /// clock, shared by every instance.
+    package func admit(user: Int64, limit: Int, window: Duration, deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) -> Admission {
+        let milliseconds = window.components.seconds * 1_000 + window.components.attoseconds / 1_000_000_000_000_000
+        let reply = try await run(LiveScripts.rateLimit, keys: [LiveKeys.syncRate(user: user)],
+                                  arguments: [Self.text(limit), Self.text(max(1, milliseconds))], deadline: deadline)
+        guard case .array(let parts) = reply, parts.count == 2, case .integer(let admitted) = parts[0],
+              case .integer(let wait) = parts[1] else {
+            throw Self.unexpected(reply, "the rate-limit script")
+        }
+        return admitted == 1 ? .admitted : .refused(retryAfterMilliseconds: wait)
+    }
+
+    /// Records `user`'s last sync (`user:{id}:last_sync`, microseconds since
+    /// the epoch).
+    package func recordSync(user: Int64, atMicroseconds: Int64, deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) {
+        let reply = try await single(Self.command("SET", LiveKeys.lastSync(user: user), String(atMicroseconds)), deadline: deadline)
+        guard reply == .status("OK") else { throw Self.unexpected(reply, "SET") }
+    }
+
+    /// `user`'s last sync, in microseconds since the epoch, if recorded.
+    package func lastSync(user: Int64, deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) -> Int64? {
+        let reply = try await single(Self.command("GET", LiveKeys.lastSync(user: user)), deadline: deadline)
+        switch reply {
+        case .null: return nil
+        case .string(let bytes): return Int64(String(decoding: bytes, as: UTF8.self))
+        default: throw Self.unexpected(reply, "GET")
+        }
+    }
+
+    /// Checks that Redis answers (`PING`).
+    package func ping(deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) {
+        let reply = try await single(Self.command("PING"), deadline: deadline)
+        guard reply == .status("PONG") else { throw Self.unexpected(reply, "PING") }
+    }
+
+    // MARK: - Helpers
+
+    /// Runs `script` by its SHA-1 (then whole, when Redis has not cached it),
+    /// pipelined with `extra` commands sent after it; returns the script's reply.
+    private func run(
+        _ script: LiveScript, keys: [String], arguments: [[UInt8]], with extra: [[[UInt8]]] = [],
+        deadline: ContinuousClock.Instant?
+    ) async throws(LiveStateError) -> RedisReply {
+        let replies = try await redis.pipeline([script.evalSHA(keys: keys, arguments: arguments)] + extra, deadline: deadline)
+        guard let first = replies.first else { throw Self.unexpected(.array(replies), "EVALSHA") }
+        var reply = first
+        if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
+            let retried = try await redis.pipeline([script.eval(keys: keys, arguments: arguments)], deadline: deadline)
+            guard let answer = retried.first else { throw Self.unexpected(.array(retried), "EVAL") }
+            reply = answer
+        }
+        if case .error(let message) = reply {
+            throw LiveStateError(code: .protocolError, message: "a live-state script failed: \(message)")
+        }
+        for extraReply in replies.dropFirst() {
+            if case .error(let message) = extraReply {
+                throw LiveStateError(code: .protocolError, message: "a live-state command failed: \(message)")
+            }
+        }
+        return reply
+    }
+
+    private func single(_ command: [[UInt8]], deadline: ContinuousClock.Instant?) async throws(LiveStateError) -> RedisReply {
+        let replies = try await redis.pipeline([command], deadline: deadline)
+        guard replies.count == 1 else { throw Self.unexpected(.array(replies), String(decoding: command[0], as: UTF8.self)) }
+        if case .error(let message) = replies[0] {
+            throw LiveStateError(code: .protocolError, message: "\(String(decoding: command[0], as: UTF8.self)) failed: \(message)")
+        }
+        return replies[0]
+    }
+
+    private static func command(_ words: String...) -> [[UInt8]] {
+        words.map { Array($0.utf8) }
+    }
+
+    private static func text<N: BinaryInteger>(_ number: N) -> [UInt8] {
+        Array(String(number).utf8)
+    }
+
+    private static func unexpected(_ reply: RedisReply, _ what: String) -> LiveStateError {
+        LiveStateError(code: .protocolError, message: "\(what) answered an unexpected reply: \(String(describing: reply).prefix(200))")
+    }
+}

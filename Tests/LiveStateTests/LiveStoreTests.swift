@@ -1,0 +1,169 @@
+import Foundation
+import Testing
+import TimerDomain
+
+@testable import LiveState
+
+/// Runs pipelines on one blocking connection, one at a time: enough for
+/// tests of what the scripts and commands do.
+final class ConnectionRunner: RedisCommandRunner, @unchecked Sendable {
+    private let lock = NSLock()
+    private let connection: RedisConnection
+
+    init() throws {
+        let url = try #require(ProcessInfo.processInfo.environment["TIMERD_REDIS_URL"].flatMap { $0.isEmpty ? nil : $0 },
+                               "TIMERD_REDIS_URL is not set: run scripts/services up and eval \"$(scripts/services env)\"")
+        connection = try RedisConnection(url: url)
+    }
+
+    func pipeline(_ commands: [[[UInt8]]], deadline: ContinuousClock.Instant?) async throws(LiveStateError) -> [RedisReply] {
+        let result: Result<[RedisReply], LiveStateError> = lock.withLock {
+            var replies: [RedisReply] = []
+            for command in commands {
+                do { replies.append(try connection.command(command)) } catch let error as LiveStateError { return .failure(error) } catch { fatalError("\(error)") }
+            }
+            return .success(replies)
+        }
+        return try result.get()
+    }
+
+    func raw(_ words: String...) throws -> RedisReply {
+        try lock.withLock { try connection.command(words) }
+    }
+}
+
+@Suite("LiveStore")
+struct LiveStoreTests {
+    let runner: ConnectionRunner
+    let store: LiveStore
+    /// A user id no other test or run uses.
+    let user = Int64.random(in: 1_000_000_000...Int64.max / 2)
+
+    init() throws {
+        runner = try ConnectionRunner()
+        store = LiveStore(redis: runner, keyring: try StateKeyring(parsing: "t1:" + String(repeating: "3c", count: 32)),
+                          stateTTLSeconds: 600, eventLogLength: 5)
+    }
+
+    func live(_ timer: Int64, _ status: TimerState.Status, version: Int64, description: String = "Write the quarterly report") throws -> LiveTimerState {
+        let start = Instant(seconds: 1_700_000_000)
+        let state = try TimerState(
+            status: status, startedAt: start, pausedAt: status == .paused ? start : nil, stoppedAt: status == .stopped ? start : nil,
+            currentSessionStartedAt: status == .running ? start : nil, closedSeconds: 0, lastUpdated: start,
+            syncVersion: version, deviceID: "d")
+        return LiveTimerState(id: timer, userID: user, accountID: 1, projectID: nil, billingRateID: nil,
+                              description: description, clientRef: nil, createdAt: start, state: state, rate: nil)
+    }
+
+    func cleanUp() throws {
+        for key in [LiveKeys.activeTimers(user: user), LiveKeys.events(user: user), LiveKeys.syncRate(user: user), LiveKeys.lastSync(user: user)] {
+            _ = try runner.raw("DEL", key)
+        }
+        for timer in 1...3 { _ = try runner.raw("DEL", LiveKeys.state(user: user, timer: Int64(timer)), LiveKeys.sessions(timer: Int64(timer))) }
+        _ = try runner.raw("SREM", LiveKeys.activeUsers, String(user))
+    }
+
+    @Test func publishWritesSealedStateSetsAndEventsAndIgnoresStaleVersions() async throws {
+        defer { try? cleanUp() }
+        let first = try #require(try await store.publish(try live(1, .running, version: 1), event: Array("e1".utf8), closedSession: nil))
+        #expect(first.activeCount == 1)
+        let firstID = try #require(first.eventID)
+        // The raw value holds no plaintext.
+        let raw = try runner.raw("HGET", LiveKeys.state(user: user, timer: 1), "s")
+        guard case .string(let bytes) = raw else { Issue.record("no state: \(raw)"); return }
+        #expect(!String(decoding: bytes, as: UTF8.self).contains("quarterly"))
+        #expect(try runner.raw("SISMEMBER", LiveKeys.activeUsers, String(user)) == .integer(1))
+        let ttl = try runner.raw("TTL", LiveKeys.state(user: user, timer: 1))
+        guard case .integer(let seconds) = ttl else { Issue.record("no TTL"); return }
+        #expect(seconds > 0 && seconds <= 600)
+
+        let second = try #require(try await store.publish(try live(1, .paused, version: 2), event: Array("e2".utf8),
+                                                          closedSession: (start: 1, end: 2)))
+        #expect(second.activeCount == 1)
+        let secondID = try #require(second.eventID)
+        #expect(firstID < secondID)
+        #expect(try runner.raw("LRANGE", LiveKeys.sessions(timer: 1), "0", "-1") == .array([.string(Array("1:2".utf8))]))
+        // A late writer of an older version changes nothing.
+        let stale = try await store.publish(try live(1, .running, version: 1), event: Array("late".utf8), closedSession: nil)
+        #expect(stale == nil)
+        let states = try #require(try await store.activeStates(user: user))
+        #expect(states.map(\.syncVersion) == [2])
+        #expect(states.first?.status == "paused")
+
+        let replay = try await store.events(user: user, after: firstID, limit: 100)
+        #expect(replay == .events([(secondID, Array("e2".utf8))]))
+
+        let stopped = try #require(try await store.publish(try live(1, .stopped, version: 3), event: Array("e3".utf8), closedSession: nil))
+        #expect(stopped.activeCount == 0)
+        #expect(try await store.activeStates(user: user) == [])
+        #expect(try runner.raw("SISMEMBER", LiveKeys.activeUsers, String(user)) == .integer(0))
+        #expect(try await store.lastEventID(user: user) == stopped.eventID)
+    }
+
+    @Test func aResumeFromBeyondTheCapOrFromALostLogIsAGap() async throws {
+        defer { try? cleanUp() }
+        var ids: [EventID] = []
+        for version in 1...8 {
+            let published = try #require(try await store.publish(try live(2, version % 2 == 1 ? .running : .paused, version: Int64(version)),
+                                                                 event: Array("e\(version)".utf8), closedSession: nil))
+            ids.append(try #require(published.eventID))
+        }
+        // The log keeps 5: resuming from the 2nd event misses trimmed ones.
+        #expect(try await store.events(user: user, after: ids[1], limit: 100) == .gap)
+        let recent = try await store.events(user: user, after: ids[4], limit: 100)
+        #expect(recent == .events(Array(zip(ids[5...], (6...8).map { Array("e\($0)".utf8) })).map { ($0.0, $0.1) }))
+        // More than the limit: a gap as well (a snapshot is cheaper).
+        #expect(try await store.events(user: user, after: ids[4], limit: 2) == .gap)
+        // The log lost (Redis restarted empty) and begun again: a gap.
+        _ = try runner.raw("DEL", LiveKeys.events(user: user))
+        #expect(try await store.events(user: user, after: ids[7], limit: 100) == .gap)
+        _ = try await store.publish(try live(2, .running, version: 9), event: Array("e9".utf8), closedSession: nil)
+        #expect(try await store.events(user: user, after: ids[7], limit: 100) == .gap)
+    }
+
+    @Test func aMissingStateMakesActiveStatesNil() async throws {
+        defer { try? cleanUp() }
+        _ = try await store.publish(try live(1, .running, version: 1), event: nil, closedSession: nil)
+        _ = try await store.publish(try live(2, .running, version: 1), event: nil, closedSession: nil)
+        #expect(try await store.activeStates(user: user)?.count == 2)
+        _ = try runner.raw("DEL", LiveKeys.state(user: user, timer: 2))
+        #expect(try await store.activeStates(user: user) == nil)
+    }
+
+    @Test func rebuildMakesTheActiveSetExactlyWhatItIsGiven() async throws {
+        defer { try? cleanUp() }
+        _ = try await store.publish(try live(1, .running, version: 4), event: nil, closedSession: nil)
+        _ = try runner.raw("SADD", LiveKeys.activeTimers(user: user), "99")
+        try await store.rebuild(user: user, states: [try live(1, .running, version: 3), try live(3, .paused, version: 2)])
+        let states = try #require(try await store.activeStates(user: user))
+        #expect(states.map(\.id) == [1, 3])
+        #expect(states.map(\.syncVersion) == [4, 2], "the newer version in Redis is kept")
+        try await store.rebuild(user: user, states: [])
+        #expect(try await store.activeStates(user: user) == [])
+        #expect(try runner.raw("SISMEMBER", LiveKeys.activeUsers, String(user)) == .integer(0))
+    }
+
+    @Test func theRateLimitAdmitsTheLimitThenRefusesWithAWait() async throws {
+        defer { try? cleanUp() }
+        for _ in 0..<120 {
+            #expect(try await store.admit(user: user, limit: 120, window: .seconds(60)) == .admitted)
+        }
+        let refused = try await store.admit(user: user, limit: 120, window: .seconds(60))
+        guard case .refused(let wait) = refused else { Issue.record("the 121st call was admitted"); return }
+        #expect(wait > 0 && wait <= 60_000)
+    }
+
+    @Test func lastSyncIsRecorded() async throws {
+        defer { try? cleanUp() }
+        #expect(try await store.lastSync(user: user) == nil)
+        try await store.recordSync(user: user, atMicroseconds: 1_700_000_000_000_000)
+        #expect(try await store.lastSync(user: user) == 1_700_000_000_000_000)
+        try await store.ping()
+    }
+
+    @Test func theScriptIsSentWholeWhenRedisHasNotCachedIt() async throws {
+        defer { try? cleanUp() }
+        _ = try runner.raw("SCRIPT", "FLUSH")
+        #expect(try await store.publish(try live(1, .running, version: 1), event: nil, closedSession: nil) != nil)
+    }
+}
