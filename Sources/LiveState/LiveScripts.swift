@@ -44,7 +44,9 @@ enum LiveScripts {
     static let publish = LiveScript("""
         local stored = redis.call('HGET', KEYS[1], 'v')
         if stored and tonumber(stored) >= tonumber(ARGV[2]) then return false end
-        redis.call('HSET', KEYS[1], 'v', ARGV[2], 's', ARGV[3])
+        local time = redis.call('TIME')
+        local written = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        redis.call('HSET', KEYS[1], 'v', ARGV[2], 's', ARGV[3], 'a', ARGV[5], 'w', written)
         redis.call('EXPIRE', KEYS[1], ARGV[4])
         if ARGV[5] == '1' then redis.call('SADD', KEYS[2], ARGV[1]) else redis.call('SREM', KEYS[2], ARGV[1]) end
         local id = ''
@@ -71,25 +73,51 @@ enum LiveScripts {
         return out
         """)
 
-    /// Replaces a user's live state with what PostgreSQL holds (after Redis
-    /// lost it): the active set becomes exactly the ids given; each state is
-    /// written unless Redis holds a newer version.
+    /// Replaces a user's live state with what PostgreSQL held when the
+    /// rebuild read it (after Redis lost it, or missed changes): the active
+    /// set becomes the ids given, except where Redis knows better.
+    /// - A given timer whose stored version is as new or newer keeps its
+    ///   stored state, and its stored activity decides its membership.
+    /// - A member not given stays only when its state was written after
+    ///   `read_at` (a change committed after PostgreSQL was read) and is
+    ///   active; otherwise it is stale and leaves the set.
     ///
-    /// KEYS: active set. ARGV: state key prefix, suffix, TTL seconds, then
+    /// KEYS: active set. ARGV: state key prefix, suffix, TTL seconds,
+    /// read_at (Redis time in ms, taken before PostgreSQL was read), then
     /// triples of timer id, sync_version, sealed state.
     /// Returns: the number of active timers.
     static let rebuild = LiveScript("""
-        redis.call('DEL', KEYS[1])
-        for i = 4, #ARGV, 3 do
+        local given = {}
+        for i = 5, #ARGV, 3 do given[ARGV[i]] = true end
+        for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+          if not given[id] then
+            local fields = redis.call('HMGET', ARGV[1] .. id .. ARGV[2], 'a', 'w')
+            if not (fields[1] == '1' and fields[2] and tonumber(fields[2]) > tonumber(ARGV[4])) then
+              redis.call('SREM', KEYS[1], id)
+            end
+          end
+        end
+        local time = redis.call('TIME')
+        local written = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        for i = 5, #ARGV, 3 do
           local key = ARGV[1] .. ARGV[i] .. ARGV[2]
-          local stored = redis.call('HGET', key, 'v')
-          if not stored or tonumber(stored) < tonumber(ARGV[i + 1]) then
-            redis.call('HSET', key, 'v', ARGV[i + 1], 's', ARGV[i + 2])
+          local stored = redis.call('HMGET', key, 'v', 'a')
+          local active = '1'
+          if stored[1] and tonumber(stored[1]) >= tonumber(ARGV[i + 1]) then
+            active = stored[2]
+          else
+            redis.call('HSET', key, 'v', ARGV[i + 1], 's', ARGV[i + 2], 'a', '1', 'w', written)
             redis.call('EXPIRE', key, ARGV[3])
           end
-          redis.call('SADD', KEYS[1], ARGV[i])
+          if active == '1' then redis.call('SADD', KEYS[1], ARGV[i]) else redis.call('SREM', KEYS[1], ARGV[i]) end
         end
         return redis.call('SCARD', KEYS[1])
+        """)
+
+    /// The current time on Redis' clock, in milliseconds.
+    static let time = LiveScript("""
+        local time = redis.call('TIME')
+        return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
         """)
 
     /// A sliding-window rate limit on Redis' own clock, shared by every

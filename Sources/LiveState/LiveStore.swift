@@ -147,23 +147,32 @@ package struct LiveStore: Sendable {
 
     // MARK: - Rebuild
 
-    /// Makes `user`'s live state what PostgreSQL says: the active set becomes
-    /// exactly `states` (the user's active timers), each written unless Redis
-    /// has a newer version; `global:active_users` follows.
-    package func rebuild(user: Int64, states: [LiveTimerState], deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) {
+    /// Redis' clock in milliseconds: take it before reading PostgreSQL for
+    /// a `rebuild`.
+    package func redisTime(deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) -> Int64 {
+        let reply = try await run(LiveScripts.time, keys: [], arguments: [], deadline: deadline)
+        guard case .integer(let milliseconds) = reply else { throw Self.unexpected(reply, "the time script") }
+        return milliseconds
+    }
+
+    /// Makes `user`'s live state what PostgreSQL said when it was read (after
+    /// `readAt`, a `redisTime()`): the active set becomes `states` (the
+    /// user's active timers then), except where Redis holds newer versions or
+    /// changes written after `readAt`; `global:active_users` follows.
+    package func rebuild(user: Int64, states: [LiveTimerState], readAt: Int64, deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) {
         var arguments: [[UInt8]] = [
-            Array(LiveKeys.statePrefix(user: user).utf8), Array(LiveKeys.stateSuffix.utf8), Self.text(stateTTLSeconds),
+            Array(LiveKeys.statePrefix(user: user).utf8), Array(LiveKeys.stateSuffix.utf8), Self.text(stateTTLSeconds), Self.text(readAt),
         ]
         for state in states where state.isActive && state.userID == user {
             let sealed = try keyring.seal(state.encoded(), for: LiveKeys.state(user: user, timer: state.id))
             arguments += [Self.text(state.id), Self.text(state.syncVersion), sealed]
         }
-        let membership = states.contains { $0.isActive }
+        let reply = try await run(LiveScripts.rebuild, keys: [LiveKeys.activeTimers(user: user)], arguments: arguments, deadline: deadline)
+        guard case .integer(let active) = reply else { throw Self.unexpected(reply, "the rebuild script") }
+        let membership = active > 0
             ? Self.command("SADD", LiveKeys.activeUsers, String(user))
             : Self.command("SREM", LiveKeys.activeUsers, String(user))
-        let reply = try await run(LiveScripts.rebuild, keys: [LiveKeys.activeTimers(user: user)], arguments: arguments,
-                                  with: [membership], deadline: deadline)
-        guard case .integer = reply else { throw Self.unexpected(reply, "the rebuild script") }
+        _ = try await single(membership, deadline: deadline)
     }
 
     // MARK: - Event log

@@ -130,15 +130,28 @@ struct LiveStoreTests {
         #expect(try await store.activeStates(user: user) == nil)
     }
 
-    @Test func rebuildMakesTheActiveSetExactlyWhatItIsGiven() async throws {
+    @Test func rebuildMakesTheActiveSetWhatPostgreSQLSaidUnlessRedisKnowsNewer() async throws {
         defer { try? cleanUp() }
+        // Timer 1: Redis holds version 4 (newer than PostgreSQL's 3 as read).
         _ = try await store.publish(try live(1, .running, version: 4), event: nil, closedSession: nil)
+        // A stale member with no state, and timer 2 active in a state written before the read.
         _ = try runner.raw("SADD", LiveKeys.activeTimers(user: user), "99")
-        try await store.rebuild(user: user, states: [try live(1, .running, version: 3), try live(3, .paused, version: 2)])
+        _ = try await store.publish(try live(2, .running, version: 1), event: nil, closedSession: nil)
+        let readAt = try await store.redisTime() + 1
+        var cutoff = try await store.redisTime()
+        while cutoff <= readAt { cutoff = try await store.redisTime() }
+        // Timer 3 was started after PostgreSQL was read: it stays.
+        _ = try await store.publish(try live(3, .running, version: 1), event: nil, closedSession: nil)
+        try await store.rebuild(user: user, states: [try live(1, .running, version: 3)], readAt: readAt)
         let states = try #require(try await store.activeStates(user: user))
         #expect(states.map(\.id) == [1, 3])
-        #expect(states.map(\.syncVersion) == [4, 2], "the newer version in Redis is kept")
-        try await store.rebuild(user: user, states: [])
+        #expect(states.map(\.syncVersion) == [4, 1], "the newer version in Redis is kept")
+        #expect(try runner.raw("SISMEMBER", LiveKeys.activeUsers, String(user)) == .integer(1))
+
+        // A given timer that Redis knows was stopped since: not active.
+        _ = try await store.publish(try live(1, .stopped, version: 5), event: nil, closedSession: nil)
+        _ = try await store.publish(try live(3, .stopped, version: 2), event: nil, closedSession: nil)
+        try await store.rebuild(user: user, states: [try live(1, .running, version: 4)], readAt: try await store.redisTime())
         #expect(try await store.activeStates(user: user) == [])
         #expect(try runner.raw("SISMEMBER", LiveKeys.activeUsers, String(user)) == .integer(0))
     }

@@ -1,0 +1,31 @@
+import TimerDomain
+
+extension TimerSQL {
+    /// Active timers of all users, in (user_id, id) order after a position.
+    static let allActiveTimers = PreparedStatement(
+        name: "timers.all_active",
+        sql: """
+            SELECT \(timerColumns) FROM \(timerSource)
+            WHERE t.status IN ('running', 'paused') AND t.deleted_at IS NULL
+              AND (t.user_id, t.id) > ($1::bigint, $2::bigint)
+            ORDER BY t.user_id, t.id
+            LIMIT $3
+            """
+    )
+}
+
+extension TimerRepository {
+    /// One page of the active (running or paused, not deleted) timers of all
+    /// users, ordered by user then id, after the position `after` (a user id
+    /// and a timer id; nil for the first page). For rebuilding the live state
+    /// in Redis from PostgreSQL.
+    package func allActive(
+        after: (userID: Int64, timerID: Int64)?, limit: Int, deadline: ContinuousClock.Instant? = nil
+    ) async throws -> [TimerRecord] {
+        let position = after ?? (Int64.min, Int64.min)
+        let result = try await pool.withConnection(deadline: deadline) { connection in
+            try await connection.execute(TimerSQL.allActiveTimers, [String(position.userID), String(position.timerID), String(max(1, limit))])
+        }
+        return try result.rows.map { (row) throws(TimerDomainError) in try TimerSQL.record(from: row) }
+    }
+}
