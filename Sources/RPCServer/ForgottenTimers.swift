@@ -7,15 +7,20 @@ import TimerDomain
 package struct ForgottenTimers: Sendable {
     private let timers: TimerRepository
     private let clock: any WallClock
+    private let onPaused: @Sendable (TimerRecord, TimerTransition) async -> Void
 
-    package init(pool: PostgresPool, clock: any WallClock = SystemWallClock()) {
+    /// A sweeper over `pool`; `onPaused` hears of each pause once committed
+    /// (the server publishes it: `TimerServiceImplementation.publishAutoPause`).
+    package init(pool: PostgresPool, clock: any WallClock = SystemWallClock(),
+                 onPaused: @escaping @Sendable (TimerRecord, TimerTransition) async -> Void = { _, _ in }) {
         self.timers = TimerRepository(pool: pool)
         self.clock = clock
+        self.onPaused = onPaused
     }
 
     /// One sweep now; the timers it paused.
     package func sweep() async throws -> [TimerRecord] {
-        try await timers.autoPauseDue(now: clock.now)
+        try await timers.autoPauseDue(now: clock.now, onPaused: onPaused)
     }
 
     /// Sweeps every `interval` until the task is cancelled. A failed sweep

@@ -18,12 +18,19 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
     let timers: TimerRepository
     let authenticator: Authenticator
     let clock: any WallClock
+    /// The live half: Redis state, events, watchers, sync limits.
+    package let live: LiveTimers
+    /// Server time per call, for GetSystemHealth.
+    let responseTimes = ResponseTimes()
 
-    /// A service over `pool` (migrated), with the server's `clock`.
-    package init(pool: PostgresPool, clock: any WallClock = SystemWallClock()) {
+    /// A service over `pool` (migrated), with the server's `clock`, and
+    /// `live` for the live half (nil: no Redis; events reach this instance's
+    /// watchers only).
+    package init(pool: PostgresPool, live: LiveTimers? = nil, clock: any WallClock = SystemWallClock()) {
         self.timers = TimerRepository(pool: pool)
         self.authenticator = Authenticator(tokens: TokenRepository(pool: pool))
         self.clock = clock
+        self.live = live ?? LiveTimers(store: nil, subscriber: nil, timers: TimerRepository(pool: pool), clock: clock)
     }
 
     // MARK: Calls
@@ -40,8 +47,13 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
                 actor: actor(principal, context), at: now, deadline: context.deadline)
             var response = CreateTimerResponse()
             response.timer = try wire(record, at: now)
-            response.meta = try await meta(for: principal, context, at: now)
+            let meta = try await meta(for: principal, context, at: now, after: created ? record : nil)
+            response.meta = meta
             response.created = created
+            if created {
+                await published(record, change: record.state.status == .running ? .started : .updated,
+                                cause: .unspecified, meta: meta, at: now)
+            }
             return response
         }
     }
@@ -85,7 +97,7 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
     public func getActiveTimers(_ request: GetActiveTimersRequest, context: ServerContext) async throws -> GetActiveTimersResponse {
         try await serve(context, .read, "GetActiveTimers") { principal, now in
             let accountID = try Validation.optionalID(request.accountID, field: "account_id")
-            let records = try await timers.active(userID: principal.userID, accountID: accountID, deadline: context.deadline)
+            let records = try await activeRecords(principal, context).filter { accountID == nil || $0.accountID == accountID }
             var response = GetActiveTimersResponse()
             response.timers = try records.map { (record) throws(RPCError) in try wire(record, at: now) }
             response.meta = Meta(try domainMeta(records, at: now))
@@ -133,7 +145,7 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
                 guard let value else { return nil }
                 return value == 0 ? .some(nil) : .some(try Validation.id(value, field: field))
             }
-            let (record, _) = try await timers.update(
+            let (record, changed) = try await timers.update(
                 id: try Validation.id(request.id), userID: principal.userID, description: request.description,
                 projectID: try change(request.projectID, field: "project_id"),
                 billingRateID: try change(request.billingRateID, field: "billing_rate_id"),
@@ -141,7 +153,9 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
                 actor: actor(principal, context), at: now, deadline: context.deadline)
             var response = UpdateTimerResponse()
             response.timer = try wire(record, at: now)
-            response.meta = try await meta(for: principal, context, at: now)
+            let meta = try await meta(for: principal, context, at: now, after: changed ? record : nil)
+            response.meta = meta
+            if changed { await published(record, change: .updated, cause: .unspecified, meta: meta, at: now) }
             return response
         }
     }
@@ -163,21 +177,23 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
             let ids: [Int64]
             switch try Validation.bulkTargets(ids: request.ids, allActive: request.allActive) {
             case .ids(let given): ids = given
-            case .allActive: ids = try await timers.active(userID: principal.userID, deadline: context.deadline).map(\.id)
+            case .allActive: ids = try await activeRecords(principal, context).map(\.id)
             }
             _ = try Validation.deviceID(request.deviceID)
             var response = BulkTimersResponse()
             response.results.reserveCapacity(ids.count)
+            var changes: [(TimerRecord, TimerTransition)] = []
             // One transaction per timer: each succeeds or fails on its own.
             for id in ids {
                 var result = BulkResult()
                 result.id = id
                 var status = ItemStatus()
                 do {
-                    let (record, _) = try await timers.transition(
+                    let (record, transition) = try await timers.applying(
                         id: id, userID: principal.userID, command: command, expectedSyncVersion: nil,
                         deviceID: request.deviceID, actor: actor(principal, context), at: now, deadline: context.deadline)
                     result.timer = try wire(record, at: now)
+                    if let transition { changes.append((record, transition)) }
                 } catch {
                     let failure = Self.status(for: error)
                     // A whole-call failure (database down, deadline) ends the call.
@@ -191,7 +207,12 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
                 result.status = status
                 response.results.append(result)
             }
-            response.meta = try await meta(for: principal, context, at: now)
+            // Read after every change committed: PostgreSQL, not the cache.
+            let meta = Meta(try domainMeta(try await timers.active(userID: principal.userID, deadline: context.deadline), at: now))
+            response.meta = meta
+            for (record, transition) in changes {
+                await published(record, change: transition.change, cause: .unspecified, meta: meta, session: transition.session, at: now)
+            }
             return response
         }
     }
@@ -240,9 +261,13 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
             let owner = try await timers.adminOwner(ofTimer: id, adminUserID: principal.userID, deadline: context.deadline)
             var actor = actor(principal, context)
             actor.reason = reason.isEmpty ? nil : reason
-            let (record, _) = try await timers.transition(
+            let (record, transition) = try await timers.applying(
                 id: id, userID: owner, command: command, expectedSyncVersion: nil, deviceID: "",
                 actor: actor, at: now, deadline: context.deadline)
+            if let transition {
+                let meta = Meta(try domainMeta(try await timers.active(userID: owner, deadline: context.deadline), at: now))
+                await published(record, change: transition.change, cause: .admin, meta: meta, session: transition.session, at: now)
+            }
             return try wire(record, at: now)
         }
     }
@@ -271,18 +296,6 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
         }
     }
 
-    // MARK: Not built yet (UNIMPLEMENTED, honestly)
-
-
-
-    public func watchTimers(_ request: WatchTimersRequest, responses: ResponseWriter<TimerEvent>, context: ServerContext) async throws {
-        throw Self.notYet("WatchTimers")
-    }
-
-    public func getSystemHealth(_ request: GetSystemHealthRequest, context: ServerContext) async throws -> GetSystemHealthResponse {
-        throw Self.notYet("GetSystemHealth")
-    }
-
     static func notYet(_ method: String) -> RPCError {
         RPCError(code: .unimplemented, message: "servicevault.timer.v1.TimerService/\(method) is not implemented by this server yet")
     }
@@ -295,6 +308,8 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
         _ context: ServerContext, _ ability: Ability, _ method: String,
         _ body: (Principal, Instant) async throws -> Response
     ) async throws -> Response {
+        let started = ContinuousClock.now
+        defer { responseTimes.record(ContinuousClock.now - started) }
         do {
             let principal = try await authenticator.principal(for: context)
             try principal.require(ability, for: method)
@@ -309,11 +324,15 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
         _ context: ServerContext, ability: Ability = .write
     ) async throws -> (VaultTimer, Meta) {
         try await serve(context, ability, method) { principal, now in
-            let (record, _) = try await timers.transition(
+            let (record, transition) = try await timers.applying(
                 id: try Validation.id(id), userID: principal.userID, command: command,
                 expectedSyncVersion: expectedSyncVersion, deviceID: deviceID,
                 actor: actor(principal, context), at: now, deadline: context.deadline)
-            return (try wire(record, at: now), try await meta(for: principal, context, at: now))
+            let meta = try await meta(for: principal, context, at: now, after: transition == nil ? nil : record)
+            if let transition {
+                await published(record, change: transition.change, cause: .unspecified, meta: meta, session: transition.session, at: now)
+            }
+            return (try wire(record, at: now), meta)
         }
     }
 
@@ -322,11 +341,7 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
     }
 
     func wire(_ record: TimerRecord, at now: Instant) throws(RPCError) -> VaultTimer {
-        let identity = TimerIdentity(id: record.id, userID: record.userID, accountID: record.accountID,
-                                     projectID: record.projectID, billingRateID: record.billingRateID,
-                                     description: record.description, clientRef: record.clientRef ?? "",
-                                     createdAt: record.createdAt)
-        return try VaultTimer(identity, state: record.state, rate: record.rate, at: now)
+        try VaultTimer(record, at: now)
     }
 
     func domainMeta(_ records: [TimerRecord], at now: Instant) throws(RPCError) -> TimerMeta {
@@ -338,8 +353,24 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
     }
 
     /// The user's active timers summed up, as every timer response carries.
-    func meta(for principal: Principal, _ context: ServerContext, at now: Instant) async throws -> Meta {
-        Meta(try domainMeta(try await timers.active(userID: principal.userID, deadline: context.deadline), at: now))
+    func meta(for principal: Principal, _ context: ServerContext, at now: Instant, after change: TimerRecord? = nil) async throws -> Meta {
+        var records = try await activeRecords(principal, context)
+        if let change {
+            // The cache may not hold the change yet: count it as committed.
+            records.removeAll { $0.id == change.id }
+            if change.state.isActive && change.deletedAt == nil { records.append(change) }
+        }
+        return Meta(try domainMeta(records, at: now))
+    }
+
+    /// The user's active timers: from Redis when it is trusted, else from
+    /// PostgreSQL.
+    func activeRecords(_ principal: Principal, _ context: ServerContext) async throws -> [TimerRecord] {
+        if let cached = await live.activeRecords(user: principal.userID) {
+            // PostgreSQL's order: by creation, then id.
+            return cached.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        }
+        return try await timers.active(userID: principal.userID, deadline: context.deadline)
     }
 
     /// The status an error stands for. Database failures say what kind of

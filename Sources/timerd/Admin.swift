@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LiveState
 import RPCServer
 import Storage
 import TimerDomain
@@ -13,8 +14,27 @@ struct Admin: AsyncParsableCommand {
         abstract: "Create users, accounts, members, projects, billing rates and API tokens.",
         subcommands: [
             CreateUser.self, CreateAccount.self, AddMember.self, CreateProject.self,
-            CreateRate.self, CreateToken.self, RevokeToken.self,
+            CreateRate.self, CreateToken.self, RevokeToken.self, NewStateKey.self,
         ])
+}
+
+/// `timerd admin new-state-key`: prints a fresh random key for
+/// `--state-key` / `TIMERD_STATE_KEY`. Touches no database.
+struct NewStateKey: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a new random AES-256 state key (64 hex digits) for TIMERD_STATE_KEY.",
+        discussion: """
+            Every instance of a deployment needs the same key. To rotate, set TIMERD_STATE_KEY to \
+            "new:NEWKEY,old:OLDKEY" everywhere, then after a day (the state TTL) to "new:NEWKEY".
+            """)
+
+    func run() throws {
+        do {
+            writeLine(try StateKeyring.generateKey())
+        } catch {
+            throw CommandFailure(error.message)
+        }
+    }
 }
 
 // MARK: - Shared checks

@@ -1,5 +1,6 @@
 import Codec
 import RPC
+import Storage
 import TimerDomain
 
 // The one place where the domain's values become wire messages and back, and
@@ -129,5 +130,16 @@ extension RPCError {
     /// (which names the field, where there is one).
     init(domain error: TimerDomainError) {
         self.init(code: StatusCode(number: Int(error.code.grpcStatusCode)), message: error.message)
+    }
+}
+
+extension VaultTimer {
+    /// The API's view of a stored timer at the server's `now`.
+    init(_ record: TimerRecord, at now: Instant) throws(RPCError) {
+        let identity = TimerIdentity(id: record.id, userID: record.userID, accountID: record.accountID,
+                                     projectID: record.projectID, billingRateID: record.billingRateID,
+                                     description: record.description, clientRef: record.clientRef ?? "",
+                                     createdAt: record.createdAt)
+        try self.init(identity, state: record.state, rate: record.rate, at: now)
     }
 }

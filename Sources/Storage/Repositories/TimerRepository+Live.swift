@@ -29,3 +29,25 @@ extension TimerRepository {
         return try result.rows.map { (row) throws(TimerDomainError) in try TimerSQL.record(from: row) }
     }
 }
+
+extension TimerSQL {
+    /// How many timers run or are paused, across all users.
+    static let countActive = PreparedStatement(
+        name: "timers.count_active",
+        sql: "SELECT count(*) FROM timers WHERE status IN ('running', 'paused') AND deleted_at IS NULL"
+    )
+}
+
+extension TimerRepository {
+    /// How many timers run or are paused now, across all users: health's
+    /// `active_timers_count`. Also tells that the database answers.
+    package func countActive(deadline: ContinuousClock.Instant? = nil) async throws -> Int64 {
+        let result = try await pool.withConnection(deadline: deadline) { connection in
+            try await connection.execute(TimerSQL.countActive)
+        }
+        guard let text = result.rows.first?[0], let count = Int64(text) else {
+            throw TimerDomainError(code: .inconsistentState, message: "count(*) returned no number")
+        }
+        return count
+    }
+}

@@ -252,13 +252,31 @@ package struct TimerRepository: Sendable {
         at: Instant,
         deadline: ContinuousClock.Instant? = nil
     ) async throws -> (record: TimerRecord, applied: Bool) {
+        let (record, transition) = try await applying(
+            id: id, userID: userID, command: command, expectedSyncVersion: expectedSyncVersion,
+            deviceID: deviceID, actor: actor, at: at, deadline: deadline)
+        return (record, transition != nil)
+    }
+
+    /// `transition(…)`, returning the transition applied (its session change
+    /// and event) instead of a flag; nil when nothing was written.
+    package func applying(
+        id: Int64,
+        userID: Int64,
+        command: TimerCommand,
+        expectedSyncVersion: Int64?,
+        deviceID: String,
+        actor: AuditActor,
+        at: Instant,
+        deadline: ContinuousClock.Instant? = nil
+    ) async throws -> (record: TimerRecord, transition: TimerTransition?) {
         let deviceID = try Validation.deviceID(deviceID)
         return try await pool.transaction(deadline: deadline) { tx in
             let locked = try await tx.execute(TimerSQL.lockTimer, [String(userID), String(id)])
             guard let row = locked.rows.first else { throw Self.timerNotFound }
             var record = try TimerSQL.record(from: row)
             let outcome = try Self.decide(record.state, command, expectedSyncVersion, at, deviceID)
-            guard case .applied(let transition) = outcome else { return (record, false) }
+            guard case .applied(let transition) = outcome else { return (record, nil) }
             let before = record.state.syncVersion
             try await Self.writeState(transition.state, userID: userID, timerID: id, over: before, on: tx)
             try await Self.writeSession(transition.session, userID: userID, timerID: id, deviceID: deviceID, on: tx)
@@ -268,7 +286,7 @@ package struct TimerRepository: Sendable {
             )
             record.state = transition.state
             record.deletedAt = transition.state.deletedAt
-            return (record, true)
+            return (record, transition)
         }
     }
 
@@ -280,8 +298,12 @@ package struct TimerRepository: Sendable {
     /// Pauses every running timer whose session has reached its account's
     /// maximum running time by `now`, each in its own transaction, at the
     /// instant the limit was reached (nothing past it is billed). Returns the
-    /// timers paused; at most `limit` per call.
-    package func autoPauseDue(now: Instant, limit: Int = 500, deadline: ContinuousClock.Instant? = nil) async throws -> [TimerRecord] {
+    /// timers paused; at most `limit` per call. `onPaused` hears of each pause
+    /// once it has committed, with the transition applied.
+    package func autoPauseDue(
+        now: Instant, limit: Int = 500, deadline: ContinuousClock.Instant? = nil,
+        onPaused: (TimerRecord, TimerTransition) async -> Void = { _, _ in }
+    ) async throws -> [TimerRecord] {
         let due = try await pool.withConnection(deadline: deadline) { connection in
             try await connection.execute(TimerSQL.dueForAutoPause, [TimerSQL.text(now), String(limit)])
         }
@@ -289,8 +311,9 @@ package struct TimerRepository: Sendable {
         for row in due.rows {
             guard let userID = row[0].flatMap({ Int64($0) }), let id = row[1].flatMap({ Int64($0) }),
                   let maximum = row[2].flatMap({ Int64($0) }) else { continue }
-            if let record = try await autoPause(id: id, userID: userID, maxRunningSeconds: maximum, now: now, deadline: deadline) {
+            if let (record, transition) = try await autoPause(id: id, userID: userID, maxRunningSeconds: maximum, now: now, deadline: deadline) {
                 paused.append(record)
+                await onPaused(record, transition)
             }
         }
         return paused
@@ -299,7 +322,7 @@ package struct TimerRepository: Sendable {
     /// Auto-pauses one timer if it is still due (it may have been paused or
     /// changed since it was found).
     private func autoPause(id: Int64, userID: Int64, maxRunningSeconds: Int64, now: Instant,
-                           deadline: ContinuousClock.Instant?) async throws -> TimerRecord? {
+                           deadline: ContinuousClock.Instant?) async throws -> (TimerRecord, TimerTransition)? {
         try await pool.transaction(deadline: deadline) { tx in
             let locked = try await tx.execute(TimerSQL.lockTimer, [String(userID), String(id)])
             guard let row = locked.rows.first else { return nil }
@@ -316,7 +339,7 @@ package struct TimerRepository: Sendable {
                 before: before, after: transition.state.syncVersion, deviceID: Self.autoPauseDeviceID, actor: actor, at: now, on: tx
             )
             record.state = transition.state
-            return record
+            return (record, transition)
         }
     }
 

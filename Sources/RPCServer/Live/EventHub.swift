@@ -1,0 +1,232 @@
+import Codec
+import LiveState
+import Synchronization
+
+/// The pub/sub side of Redis as the hub needs it: `RedisSubscriber` in the
+/// server.
+package protocol EventChannelSubscriber: Sendable {
+    /// Starts receiving `channel` (idempotent; takes effect asynchronously).
+    func subscribe(_ channel: String)
+    /// Stops receiving `channel`.
+    func unsubscribe(_ channel: String)
+    /// Returns once every earlier subscribe and unsubscribe is in effect, or
+    /// the subscriber is disconnected.
+    func synchronize() async
+    /// Whether the subscription connection is up.
+    var isConnected: Bool { get }
+}
+
+/// This instance's watchers, by user, and the fan-out of each user's events
+/// to them.
+///
+/// Events reach the hub from Redis pub/sub (`receive(channel:payload:)`) for
+/// every change made through any instance, and directly (`deliverLocally`)
+/// for changes made here while Redis is down. The hub subscribes to a user's
+/// channel while it has a watcher for that user, and only then.
+///
+/// Each watcher has a bounded queue: a watcher that does not keep up loses
+/// its oldest queued items and is told to start again from a snapshot, so a
+/// slow reader costs only itself. HEARTBEATs are queued by one ticker for all
+/// watchers.
+package final class EventHub: Sendable {
+    /// What a watcher's stream carries.
+    package enum Item: Sendable {
+        /// A change, with its id in the user's log (nil when Redis was down).
+        case event(EventID?, TimerEvent)
+        /// Events may have been missed (queue overflow, Redis reconnected):
+        /// send a fresh snapshot.
+        case resync
+        /// Time for a HEARTBEAT.
+        case heartbeat
+    }
+
+    /// One WatchTimers stream's queue.
+    package final class Watcher: Sendable {
+        package let user: Int64
+        package let items: AsyncStream<Item>
+        fileprivate let continuation: AsyncStream<Item>.Continuation
+        fileprivate let heartbeat: Duration
+        fileprivate let beat: Mutex<(next: ContinuousClock.Instant, overflowed: Bool)>
+
+        fileprivate init(user: Int64, capacity: Int, heartbeat: Duration) {
+            self.user = user
+            (items, continuation) = AsyncStream.makeStream(of: Item.self, bufferingPolicy: .bufferingNewest(capacity))
+            self.heartbeat = heartbeat
+            self.beat = Mutex((ContinuousClock.now + heartbeat, false))
+        }
+
+        /// Whether items were dropped since the last call (then the reader
+        /// must resync); clears the flag.
+        package func takeOverflow() -> Bool {
+            beat.withLock { state in
+                defer { state.overflowed = false }
+                return state.overflowed
+            }
+        }
+
+        fileprivate func offer(_ item: Item) {
+            if case .dropped = continuation.yield(item) {
+                beat.withLock { $0.overflowed = true }
+            }
+        }
+    }
+
+    private struct State {
+        var watchers: [Int64: [ObjectIdentifier: Watcher]] = [:]
+        var ticker: Task<Void, Never>?
+        var closed = false
+    }
+
+    private let state = Mutex(State())
+    private let subscriber: (any EventChannelSubscriber)?
+    private let capacity: Int
+    private let decode: @Sendable (Int64, [UInt8]) throws -> TimerEvent
+    private let metrics = Mutex((received: 0, undecodable: 0))
+
+    /// A hub over `subscriber` (nil without Redis: local delivery only).
+    ///
+    /// - Parameters:
+    ///   - capacity: items a watcher may have queued before it overflows.
+    ///   - decode: opens and decodes the payload of a user's event (the
+    ///     sealed, encoded `TimerEvent`).
+    package init(subscriber: (any EventChannelSubscriber)?, capacity: Int = 256,
+                 decode: @escaping @Sendable (Int64, [UInt8]) throws -> TimerEvent) {
+        self.subscriber = subscriber
+        self.capacity = max(1, capacity)
+        self.decode = decode
+    }
+
+    /// Registers a watcher of `user`'s events with a HEARTBEAT every
+    /// `heartbeat`; subscribes to the user's channel if it is the first.
+    /// Call `synchronize()` before reading the log, so that no event
+    /// published from then on is missed.
+    package func register(user: Int64, heartbeat: Duration) -> Watcher {
+        let watcher = Watcher(user: user, capacity: capacity, heartbeat: heartbeat)
+        let (first, closed) = state.withLock { state -> (Bool, Bool) in
+            guard !state.closed else { return (false, true) }
+            let first = state.watchers[user]?.isEmpty ?? true
+            state.watchers[user, default: [:]][ObjectIdentifier(watcher)] = watcher
+            if state.ticker == nil { state.ticker = Task { [weak self] in await self?.tick() } }
+            return (first, false)
+        }
+        if closed {
+            watcher.continuation.finish()
+        } else if first {
+            subscriber?.subscribe(LiveKeys.channel(user: user))
+        }
+        watcher.continuation.onTermination = { [weak self, weak watcher] _ in
+            guard let self, let watcher else { return }
+            self.unregister(watcher)
+        }
+        return watcher
+    }
+
+    /// Waits until the subscriptions asked for so far are in effect.
+    package func synchronize() async {
+        await subscriber?.synchronize()
+    }
+
+    /// Removes a watcher (also done when its stream ends); unsubscribes from
+    /// the user's channel when it was the last.
+    package func unregister(_ watcher: Watcher) {
+        let last = state.withLock { state -> Bool in
+            guard state.watchers[watcher.user]?.removeValue(forKey: ObjectIdentifier(watcher)) != nil else { return false }
+            if state.watchers[watcher.user]?.isEmpty == true {
+                state.watchers[watcher.user] = nil
+                return true
+            }
+            return false
+        }
+        if last { subscriber?.unsubscribe(LiveKeys.channel(user: watcher.user)) }
+        watcher.continuation.finish()
+    }
+
+    /// Whether the pub/sub connection is up; nil without Redis.
+    package var isSubscriberConnected: Bool? {
+        subscriber?.isConnected
+    }
+
+    /// Watchers registered now.
+    package var watcherCount: Int {
+        state.withLock { $0.watchers.values.reduce(0) { $0 + $1.count } }
+    }
+
+    /// Events received from Redis so far, and how many could not be opened
+    /// or decoded (a wrong state key on one instance, say).
+    package var received: (total: Int, undecodable: Int) {
+        metrics.withLock { ($0.received, $0.undecodable) }
+    }
+
+    // MARK: - Input
+
+    /// A message from Redis pub/sub: `<event id> <sealed event>` on a user's
+    /// channel. Runs on the subscriber's thread.
+    package func receive(channel: String, payload: [UInt8]) {
+        guard let user = LiveKeys.user(ofChannel: channel),
+              let space = payload.firstIndex(of: 0x20),
+              let id = EventID(String(decoding: payload[..<space], as: UTF8.self)) else {
+            metrics.withLock { $0.undecodable += 1 }
+            return
+        }
+        let targets = watchers(of: user)
+        guard !targets.isEmpty else { return }
+        let event: TimerEvent
+        do {
+            event = try decode(user, Array(payload[(space + 1)...]))
+        } catch {
+            metrics.withLock { $0.received += 1; $0.undecodable += 1 }
+            return
+        }
+        metrics.withLock { $0.received += 1 }
+        var stamped = event
+        stamped.eventID = id.description
+        for watcher in targets { watcher.offer(.event(id, stamped)) }
+    }
+
+    /// A change made here while Redis could not carry it: delivered to this
+    /// instance's watchers only, without an id.
+    package func deliverLocally(user: Int64, event: TimerEvent) {
+        for watcher in watchers(of: user) { watcher.offer(.event(nil, event)) }
+    }
+
+    /// Every watcher may have missed events (Redis pub/sub reconnected):
+    /// each gets a fresh snapshot.
+    package func resyncAll() {
+        let all = state.withLock { $0.watchers.values.flatMap(\.values) }
+        for watcher in all { watcher.offer(.resync) }
+    }
+
+    /// Ends every stream and stops the ticker; later registrations end at once.
+    package func close() {
+        let (all, ticker) = state.withLock { state -> ([Watcher], Task<Void, Never>?) in
+            state.closed = true
+            defer { state.watchers = [:]; state.ticker = nil }
+            return (state.watchers.values.flatMap(\.values), state.ticker)
+        }
+        ticker?.cancel()
+        for watcher in all { watcher.continuation.finish() }
+    }
+
+    package var isClosed: Bool { state.withLock { $0.closed } }
+
+    private func watchers(of user: Int64) -> [Watcher] {
+        state.withLock { state in state.watchers[user].map { Array($0.values) } ?? [] }
+    }
+
+    /// Queues HEARTBEATs as they fall due, checking every 250 ms.
+    private func tick() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: .milliseconds(250)) } catch { return }
+            let now = ContinuousClock.now
+            let all = state.withLock { $0.watchers.values.flatMap(\.values) }
+            for watcher in all {
+                let due = watcher.beat.withLock { beat -> Bool in
+                    guard now >= beat.next else { return false }
+                    beat.next = now + watcher.heartbeat
+                    return true
+                }
+                if due { watcher.offer(.heartbeat) }
+            }
+        }
+    }
+}
