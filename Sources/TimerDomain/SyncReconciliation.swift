@@ -52,11 +52,11 @@
 /// it began or overlap another, so no duration is ever negative. Each is
 /// recorded at `now` and bumps the version by one.
 ///
-/// A device timer that knows the server's version, has no transitions but
-/// a status other than the server's, is not "behind": the server cannot
-/// know what status the device had at an older version (it keeps versions,
-/// not past states), so a device behind the server without transitions is
-/// taken as unchanged.
+/// The server keeps versions, not past states: it cannot tell which status
+/// a device behind it had at the device's version. So a device behind the
+/// server without transitions is taken as unchanged (UPDATE_CLIENT, no
+/// conflict); only on the server's own version does a status without
+/// transitions count as a change (UPDATE_CLIENT with STATUS_MISMATCH).
 package enum SyncReconciliation {
     /// How far back a timer created offline may start: 30 days before the
     /// server's now.
