@@ -10,9 +10,9 @@ import TimerDomain
 ///
 /// Implemented here: CreateTimer, GetTimer, ListTimers, GetActiveTimers,
 /// PauseTimer, ResumeTimer, StopTimer, UpdateTimer, DeleteTimer, BulkTimers,
-/// ListTimerSessions, and the admin calls (AdminListActiveTimers,
+/// ListTimerSessions, the admin calls (AdminListActiveTimers,
 /// AdminPause/Resume/StopTimer: `timers:admin`, over the accounts the caller
-/// administers). The
+/// administers), and SyncTimers (`+Sync.swift`). The
 /// other methods answer UNIMPLEMENTED, naming themselves, until they are built.
 public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
     let timers: TimerRepository

@@ -19,7 +19,9 @@ struct TimerServiceTests {
         var rateID: Int64
         /// Tokens by name: "owner" (read, write, delete), "reader" (read only),
         /// "other" (another user, all abilities), "revoked", "admin" (admin of
-        /// the owner's account), "otheradmin" (admin ability, administers nothing).
+        /// the owner's account), "otheradmin" (admin ability, administers nothing),
+        /// "synconly" (the owner's, sync only), "syncer" (the owner's, read,
+        /// write and sync).
         var tokens: [String: String]
 
         func options(_ token: String?) -> CallOptions {
@@ -47,7 +49,9 @@ struct TimerServiceTests {
         }
     }
 
-    static func withService(_ body: (Fixture) async throws -> Void) async throws {
+    /// Runs `body` against a server over a fresh schema; the service reads
+    /// the time from `clock`.
+    static func withService(clock: any WallClock = SystemWallClock(), _ body: (Fixture) async throws -> Void) async throws {
         let base = try #require(ProcessInfo.processInfo.environment["TIMERD_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 },
                                 "TIMERD_TEST_DATABASE_URL is not set: run scripts/services up and eval \"$(scripts/services env)\"")
         let schema = "svc_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
@@ -84,9 +88,10 @@ struct TimerServiceTests {
             try await token("admin", user: boss, abilities: "timers:read,timers:admin")
             try await token("otheradmin", user: other, abilities: "timers:read,timers:admin")
             try await token("synconly", user: owner, abilities: "timers:sync")
+            try await token("syncer", user: owner, abilities: "timers:read,timers:write,timers:sync")
 
             let server = GRPCServer(configuration: .init(address: "127.0.0.1:0", eventLoops: 1),
-                                    services: [TimerServiceImplementation(pool: pool)])
+                                    services: [TimerServiceImplementation(pool: pool, clock: clock)])
             try server.start()
             let channel = try GRPCChannel(configuration: .init(target: "127.0.0.1:\(server.port)"))
             do {
@@ -461,9 +466,6 @@ struct TimerServiceTests {
             huge.pageSize = 100_000
             let bigPage = await f.failure(TimerServiceMethods.listTimers, huge, ListTimersResponse.self)
             #expect(bigPage?.code == .invalidArgument && bigPage?.message.contains("page_size") == true)
-
-            let notYet = await f.failure(TimerServiceMethods.syncTimers, SyncTimersRequest(), SyncTimersResponse.self)
-            #expect(notYet?.code == .unimplemented)
 
             // None of it changed the timer: still version 1, running; one audit row (the create).
             let after: GetTimerResponse = try await f.call(TimerServiceMethods.getTimer, get)

@@ -480,13 +480,16 @@ package struct TimerRepository: Sendable {
         }
     }
 
-    private static func timer(id: Int64, userID: Int64, on connection: PooledConnection) async throws -> TimerRecord? {
+    /// One of the user's timers by id, deleted ones included; nil when the
+    /// user has none.
+    static func timer(id: Int64, userID: Int64, on connection: PooledConnection) async throws -> TimerRecord? {
         let result = try await connection.execute(TimerSQL.timerByID, [String(userID), String(id)])
         guard let row = result.rows.first else { return nil }
         return try TimerSQL.record(from: row)
     }
 
-    private static func timer(byClientRef clientRef: String, userID: Int64, on connection: PooledConnection) async throws -> TimerRecord? {
+    /// The user's timer created with `clientRef`, deleted ones included.
+    static func timer(byClientRef clientRef: String, userID: Int64, on connection: PooledConnection) async throws -> TimerRecord? {
         let result = try await connection.execute(TimerSQL.timerByClientRef, [String(userID), clientRef])
         guard let row = result.rows.first else { return nil }
         return try TimerSQL.record(from: row)
@@ -494,7 +497,7 @@ package struct TimerRepository: Sendable {
 
     /// Refuses an account the user is not a member of, and a project or rate
     /// outside that account or archived.
-    private static func checkOwnership(
+    static func checkOwnership(
         userID: Int64, accountID: Int64, projectID: Int64?, billingRateID: Int64?, on connection: PooledConnection
     ) async throws {
         let result = try await connection.execute(TimerSQL.checkCreate, [
@@ -520,7 +523,9 @@ package struct TimerRepository: Sendable {
         }
     }
 
-    private static func writeState(
+    /// Writes `state` over the row read at `version` (which the row lock
+    /// keeps current).
+    static func writeState(
         _ state: TimerState, userID: Int64, timerID: Int64, over version: Int64, on tx: PooledConnection
     ) async throws {
         let result = try await tx.execute(TimerSQL.updateState, [
@@ -538,7 +543,8 @@ package struct TimerRepository: Sendable {
         }
     }
 
-    private static func writeSession(
+    /// Opens or closes the session row a transition implies.
+    static func writeSession(
         _ change: SessionChange, userID: Int64, timerID: Int64, deviceID: String, on tx: PooledConnection
     ) async throws {
         switch change {
