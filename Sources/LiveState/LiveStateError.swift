@@ -35,7 +35,7 @@ package struct LiveStateError: Error, Sendable, Hashable, CustomStringConvertibl
         /// The task that made the call was cancelled before its replies
         /// arrived. Commands already sent may still have taken effect.
         case cancelled
-        /// The pool or subscriber was shut down before or during the call.
+        /// The pool was shut down before the call could be sent.
         case shutdown
     }
 
