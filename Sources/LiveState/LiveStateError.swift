@@ -30,6 +30,19 @@ package struct LiveStateError: Error, Sendable, Hashable, CustomStringConvertibl
         /// A stored value opened but is not what was stored there (a bad
         /// encoding, a missing field).
         case malformedValue
+        /// Redis cannot be reached: a pool has no live connection and could
+        /// not open one, so the call failed at once instead of waiting.
+        /// Retrying later may help; the server answers gRPC `UNAVAILABLE`.
+        case unavailable
+        /// The call's deadline passed before its replies arrived; the server
+        /// answers gRPC `DEADLINE_EXCEEDED`. Commands already sent may still
+        /// have taken effect.
+        case timedOut
+        /// The task that made the call was cancelled before its replies
+        /// arrived. Commands already sent may still have taken effect.
+        case cancelled
+        /// The pool was shut down before the call could be sent.
+        case shutdown
     }
 
     /// What kind of failure this is.

@@ -22,8 +22,12 @@ import CHiredis
 /// once it has failed. A Redis error reply does not count: it is returned as
 /// `RedisReply.error`.
 package final class RedisConnection {
-    /// The hiredis context; freed once, by `deinit`.
-    private let context: UnsafeMutablePointer<redisContext>
+    /// The hiredis context; freed once, by `deinit`. Used by this type's
+    /// extensions (pipelining, the subscriber's non-blocking I/O) only.
+    let context: UnsafeMutablePointer<redisContext>
+    /// Set when the connection was given up with replies still pending (a
+    /// pipeline whose deadline passed): hiredis itself sees nothing wrong.
+    var abandonment: String?
 
     /// Connects to Redis at `host`:`port` over TCP.
     ///
@@ -62,6 +66,12 @@ package final class RedisConnection {
         self.context = context
     }
 
+    /// Takes over a context that is connected (or connecting, for a
+    /// non-blocking one) and has no error.
+    init(context: UnsafeMutablePointer<redisContext>) {
+        self.context = context
+    }
+
     deinit {
         redisFree(context)
     }
@@ -69,7 +79,7 @@ package final class RedisConnection {
     /// Whether the connection can still carry commands. Once it cannot, it
     /// never will again; open a new one.
     package var isUsable: Bool {
-        context.pointee.err == 0
+        context.pointee.err == 0 && abandonment == nil
     }
 
     /// Changes the bound on each socket read and write; `nil` waits forever
@@ -107,9 +117,7 @@ package final class RedisConnection {
     ///   unusable.
     package func command(_ arguments: [[UInt8]]) throws(LiveStateError) -> RedisReply {
         let argv = try CommandArguments(arguments)
-        guard context.pointee.err == 0 else {
-            throw LiveStateError(code: .connectionUnusable, message: Self.errorText(of: context))
-        }
+        try checkUsable()
         let reply = argv.withArgv { pointers, lengths in
             redisCommandArgv(context, argv.count, pointers, lengths)
         }
@@ -122,8 +130,19 @@ package final class RedisConnection {
 
     // MARK: - Errors
 
+    /// Throws `connectionUnusable` when an earlier failure ended the
+    /// connection.
+    func checkUsable() throws(LiveStateError) {
+        if let abandonment {
+            throw LiveStateError(code: .connectionUnusable, message: abandonment)
+        }
+        guard context.pointee.err == 0 else {
+            throw LiveStateError(code: .connectionUnusable, message: Self.errorText(of: context))
+        }
+    }
+
     /// The error hiredis recorded in `context`, classified.
-    private static func failure(
+    static func failure(
         of context: UnsafeMutablePointer<redisContext>,
         doing action: String
     ) -> LiveStateError {
@@ -138,14 +157,14 @@ package final class RedisConnection {
     }
 
     /// `context->errstr`, read within its 128 bytes.
-    private static func errorText(of context: UnsafeMutablePointer<redisContext>) -> String {
+    static func errorText(of context: UnsafeMutablePointer<redisContext>) -> String {
         let text = withUnsafeBytes(of: context.pointee.errstr) { bytes in
             String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
         }
         return text.isEmpty ? "unknown hiredis error" : text
     }
 
-    private static func timeval(_ duration: Duration) -> CHiredis.timeval {
+    static func timeval(_ duration: Duration) -> CHiredis.timeval {
         let (seconds, attoseconds) = duration.components
         var microseconds = attoseconds / 1_000_000_000_000
         if microseconds == 0 && attoseconds > 0 && seconds == 0 {

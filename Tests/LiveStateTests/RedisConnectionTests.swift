@@ -121,6 +121,57 @@ struct RedisConnectionTests {
         #expect(try first.command(["GET", key]) == .string(Array("here".utf8)))
     }
 
+    @Test func pipelineSendsEveryCommandAndReturnsTheRepliesInOrder() throws {
+        let connection = try connect()
+        let key = uniqueKey("pipeline")
+        defer { _ = try? connection.command(["DEL", key]) }
+        let value: [UInt8] = [0x00, 0x0D, 0x0A, 0xFF]
+        let replies = try connection.pipeline([
+            [Array("SET".utf8), Array(key.utf8), value],
+            [Array("GET".utf8), Array(key.utf8)],
+            [Array("LPUSH".utf8), Array(key.utf8), Array("x".utf8)],
+            [Array("APPEND".utf8), Array(key.utf8), [0x00]],
+        ])
+        #expect(replies.count == 4)
+        #expect(replies[0] == .status("OK"))
+        #expect(replies[1] == .string(value))
+        guard case .error(let wrongType) = replies[2] else {
+            Issue.record("expected WRONGTYPE, got \(replies[2])")
+            return
+        }
+        #expect(wrongType.hasPrefix("WRONGTYPE"))
+        #expect(replies[3] == .integer(5))
+        #expect(try connection.pipeline([]) == [])
+        let error = #expect(throws: LiveStateError.self) {
+            try connection.pipeline([[Array("PING".utf8)], []])
+        }
+        #expect(error?.code == .invalidArgument)
+        #expect(try connection.command(["PING"]) == .status("PONG"))
+    }
+
+    @Test func pipelineDeadlineBoundsTheWaitAndAbandonsTheConnection() throws {
+        let connection = try connect()
+        let start = ContinuousClock.now
+        // BLPOP waits 10 s on an empty list; the deadline comes first.
+        let error = #expect(throws: LiveStateError.self) {
+            try connection.pipeline(
+                [[Array("PING".utf8)], [Array("BLPOP".utf8), Array(uniqueKey("never").utf8), Array("10".utf8)]],
+                deadline: start + .milliseconds(300)
+            )
+        }
+        #expect(error?.code == .timedOut)
+        #expect(ContinuousClock.now - start < .seconds(8))
+        #expect(!connection.isUsable)
+        // A deadline already passed sends nothing and keeps the connection.
+        let fresh = try connect()
+        let early = #expect(throws: LiveStateError.self) {
+            try fresh.pipeline([[Array("PING".utf8)]], deadline: .now - .milliseconds(1))
+        }
+        #expect(early?.code == .timedOut)
+        #expect(fresh.isUsable)
+        #expect(try fresh.command(["PING"]) == .status("PONG"))
+    }
+
     @Test func closedPortThrowsConnectionFailed() throws {
         // Port 1 (tcpmux) is not served on this loopback.
         let error = #expect(throws: LiveStateError.self) {
