@@ -1,8 +1,11 @@
 import ArgumentParser
+import LiveState
 import Logging
 import RPC
 import RPCServer
 import Storage
+import Synchronization
+import TimerDomain
 
 #if canImport(Glibc)
 import Glibc
@@ -44,9 +47,23 @@ struct Serve: AsyncParsableCommand {
     var tlsKey: String?
 
     @Option(name: .customLong("state-key"), help: ArgumentHelp(
-        "Key that seals the live state kept in Redis. Variable: TIMERD_STATE_KEY (preferred: a flag shows in ps).",
-        valueName: "key"))
+        """
+        AES-256 key(s) sealing what is kept in Redis: 64 hex digits or base64, optionally ID:KEY; several \
+        comma-separated to rotate (the first seals, all open). Required with Redis; make one with \
+        `timerd admin new-state-key`. Variable: TIMERD_STATE_KEY (preferred: a flag shows in ps).
+        """,
+        valueName: "keys"))
     var stateKey: String?
+
+    @Option(name: .customLong("event-log-length"), help: ArgumentHelp(
+        "Events kept per user for WatchTimers resumes; older resumes get a snapshot. Variable: TIMERD_EVENT_LOG_LENGTH. Default: 1000.",
+        valueName: "count"))
+    var eventLogLength: Int?
+
+    @Option(name: .customLong("sync-rate-limit"), help: ArgumentHelp(
+        "SyncTimers calls allowed per user per minute, across all instances. Variable: TIMERD_SYNC_RATE_LIMIT. Default: 120.",
+        valueName: "count"))
+    var syncRateLimit: Int?
 
     @Option(name: .customLong("log-level"), help: ArgumentHelp(
         "trace, debug, info, notice, warning, error or critical. Variable: TIMERD_LOG_LEVEL. Default: info.",
@@ -70,7 +87,9 @@ struct Serve: AsyncParsableCommand {
         var eventLoops: Int
         var maxDatabaseConnections: Int
         var redisURL: String?
-        var hasStateKey: Bool
+        var stateKey: String?
+        var eventLogLength: Int
+        var syncRateLimit: Int
     }
 
     func settings() throws -> Settings {
@@ -100,10 +119,23 @@ struct Serve: AsyncParsableCommand {
         guard let connections = Int(connectionsText), (1...1_000).contains(connections) else {
             throw CommandFailure("--max-database-connections must be 1 to 1000, got '\(connectionsText)'")
         }
+        let logText = eventLogLength.map(String.init) ?? environment("TIMERD_EVENT_LOG_LENGTH") ?? "1000"
+        guard let logLength = Int(logText), (1...1_000_000).contains(logLength) else {
+            throw CommandFailure("--event-log-length must be 1 to 1000000, got '\(logText)'")
+        }
+        let limitText = syncRateLimit.map(String.init) ?? environment("TIMERD_SYNC_RATE_LIMIT") ?? "120"
+        guard let limit = Int(limitText), (1...100_000).contains(limit) else {
+            throw CommandFailure("--sync-rate-limit must be 1 to 100000, got '\(limitText)'")
+        }
+        let redis = (redisURL ?? environment("TIMERD_REDIS_URL")).flatMap { $0.isEmpty ? nil : $0 }
+        let sealingKey = (stateKey ?? environment("TIMERD_STATE_KEY")).flatMap { $0.isEmpty ? nil : $0 }
+        if redis != nil && sealingKey == nil {
+            throw CommandFailure(
+                "a state key is required with Redis (--state-key or TIMERD_STATE_KEY): what is kept in Redis is sealed with it; make one with `timerd admin new-state-key`")
+        }
         return Settings(
             listen: listen, tls: tls, logLevel: level, eventLoops: loops, maxDatabaseConnections: connections,
-            redisURL: redisURL ?? environment("TIMERD_REDIS_URL"),
-            hasStateKey: (stateKey ?? environment("TIMERD_STATE_KEY")) != nil)
+            redisURL: redis, stateKey: sealingKey, eventLogLength: logLength, syncRateLimit: limit)
     }
 
     func run() async throws {
@@ -125,24 +157,40 @@ struct Serve: AsyncParsableCommand {
                 defaultTimeout: try database.timeout()))
             let server: GRPCServer
             let health = HealthService()
+            let redis: RedisParts?
+            do {
+                redis = try settings.redisURL.map { url in try RedisParts(url: url, stateKey: settings.stateKey ?? "", logger: logger) }
+            } catch {
+                await pool.shutdown()
+                throw error
+            }
+            var liveConfiguration = LiveTimers.Configuration()
+            liveConfiguration.syncLimit = settings.syncRateLimit
+            let live = LiveTimers(
+                store: redis.map { LiveStore(redis: $0.pool, keyring: $0.keyring, eventLogLength: settings.eventLogLength) },
+                subscriber: redis?.subscriber, timers: TimerRepository(pool: pool), clock: SystemWallClock(),
+                configuration: liveConfiguration
+            ) { message in logger.warning("\(message)") }
+            redis?.connect(to: live)
+            let service = TimerServiceImplementation(pool: pool, live: live)
             do {
                 let applied = try await Migrator().migrate(using: pool)
                 logger.info("database schema up to date", metadata: [
                     "applied": .string(applied.isEmpty ? "none" : applied.map { "\($0.version) \($0.name)" }.joined(separator: ", ")),
                 ])
                 if settings.redisURL == nil {
-                    logger.notice("no Redis URL given (--redis-url, TIMERD_REDIS_URL)")
+                    logger.notice("no Redis URL given (--redis-url, TIMERD_REDIS_URL): no live state, events reach this instance's watchers only")
                 }
-                if !settings.hasStateKey {
-                    logger.notice("no state key given (--state-key, TIMERD_STATE_KEY)")
-                }
+                live.start()
 
                 let configuration = GRPCServer.Configuration(
                     address: settings.listen, eventLoops: settings.eventLoops, tls: settings.tls)
                 server = GRPCServer(configuration: configuration,
-                                    services: try Self.makeServices(pool: pool, health: health, logger: logger))
+                                    services: try Self.makeServices(service: service, health: health))
                 try server.start()
             } catch {
+                await live.close()
+                await redis?.shutdown()
                 await pool.shutdown()
                 throw error
             }
@@ -155,17 +203,29 @@ struct Serve: AsyncParsableCommand {
             // Forgotten timers are paused at their account's limit.
             let sweeperLogger = logger
             let sweeper = Task {
-                await ForgottenTimers(pool: pool).run(every: .seconds(30)) { error in
+                await ForgottenTimers(pool: pool) { record, transition in
+                    await service.publishAutoPause(record, transition)
+                }.run(every: .seconds(30)) { error in
                     sweeperLogger.warning("auto-pause sweep failed", metadata: ["error": .string("\(error)")])
                 }
+            }
+            // NOT_SERVING while PostgreSQL is unreachable.
+            let monitor = Task {
+                await DependencyMonitor(pool: pool, live: live, health: health, services: [TimerServiceMethods.serviceName])
+                    .run(every: .seconds(2))
             }
 
             let received = await signals.next()
             logger.info("shutting down", metadata: ["signal": .stringConvertible(received)])
+            monitor.cancel()
+            await monitor.value
             health.enterShutdown()
             sweeper.cancel()
             await sweeper.value
+            // Watch streams end with UNAVAILABLE, so their clients reconnect elsewhere.
+            await live.close()
             await server.shutdown(grace: .seconds(10))
+            await redis?.shutdown()
             await pool.shutdown()
             logger.info("stopped")
         }
@@ -174,8 +234,8 @@ struct Serve: AsyncParsableCommand {
     /// The services `timerd` serves: every one is built here. The
     /// TimerService over `pool`, health (SERVING for the server and the
     /// TimerService), and reflection of what is registered.
-    static func makeServices(pool: PostgresPool, health: HealthService, logger: Logger) throws -> [any RPCService] {
-        var services: [any RPCService] = [health, TimerServiceImplementation(pool: pool)]
+    static func makeServices(service: TimerServiceImplementation, health: HealthService) throws -> [any RPCService] {
+        var services: [any RPCService] = [health, service]
         health.setStatus(.serving, for: TimerServiceMethods.serviceName)
 
         var router = MethodRouter()
@@ -190,3 +250,60 @@ struct Serve: AsyncParsableCommand {
         return services
     }
 }
+
+/// The Redis connections of one server: a command pool and the pub/sub
+/// subscriber feeding the event hub.
+final class RedisParts: Sendable {
+    let pool: RedisPool
+    let subscriber: RedisSubscriber
+    let keyring: StateKeyring
+    private let hub: LiveTimersBox
+
+    init(url: String, stateKey: String, logger: Logger) throws {
+        let parsed: RedisURL
+        do {
+            parsed = try RedisURL(url)
+            keyring = try StateKeyring(parsing: stateKey)
+        } catch {
+            throw CommandFailure(error.message)
+        }
+        pool = RedisPool(configuration: .init(url: parsed))
+        let box = LiveTimersBox()
+        hub = box
+        let log = logger
+        subscriber = RedisSubscriber(url: parsed) { event in
+            guard let live = box.live else { return }
+            switch event {
+            case .message(let channel, let payload):
+                live.hub.receive(channel: channel, payload: payload)
+            case .connected:
+                live.subscriberConnected()
+            case .disconnected(let error):
+                log.warning("Redis pub/sub connection lost", metadata: ["error": .string(error.message)])
+                live.subscriberDisconnected()
+            }
+        }
+    }
+
+    /// Routes pub/sub events to `live` from now on.
+    func connect(to live: LiveTimers) {
+        hub.live = live
+    }
+
+    func shutdown() async {
+        subscriber.shutdown()
+        await pool.shutdown()
+    }
+}
+
+/// Holds the live half for the subscriber's handler, which exists before it.
+private final class LiveTimersBox: Sendable {
+    private let value = Mutex<LiveTimers?>(nil)
+    var live: LiveTimers? {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
+    }
+}
+
+extension RedisSubscriber: EventChannelSubscriber {}
+extension RedisPool: RedisCommandRunner {}
