@@ -220,6 +220,7 @@ func withLiveSetup(
             "TIMERD_DATABASE_URL": run.databaseURL,
             "TIMERD_REDIS_URL": redis.url,
             "TIMERD_STATE_KEY": "live-test:" + String(repeating: "5a", count: 32),
+            "TIMERD_MAX_DATABASE_CONNECTIONS": "4",
         ]
         try await body(run, pool, redis, environment)
     }
