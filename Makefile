@@ -11,7 +11,7 @@ help:
 	@echo "make interop  gRPC interop with grpcio both ways and the HTTP/2 attack suite (part of make test)"
 	@echo "make proto  regenerate everything made from proto/ (C code, descriptor sets, Swift stubs)"
 	@echo "make fuzz   run the codec and server-session fuzzers (FUZZ_SECONDS each, default 60; or FUZZ_RUNS executions)"
-	@echo "make bench  codec against plain protobuf-c; gRPC health calls against nghttpd and grpcio (h2load); timer calls against pgbench"
+	@echo "make bench  codec against plain protobuf-c; gRPC health calls against nghttpd and grpcio (h2load); timer calls against pgbench; change→watcher latency across instances"
 	@echo "make clean  stop the services and remove build output and .run/"
 
 bootstrap:
@@ -54,6 +54,7 @@ bench: bootstrap venv
 	scripts/bench-codec
 	scripts/bench-rpc
 	scripts/bench-timers
+	scripts/bench-watch
 
 # Builds timerd, starts the services, serves on 127.0.0.1:50051 with demo records and a
 # token, and waits; Ctrl-C stops timerd (scripts/run).

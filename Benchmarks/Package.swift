@@ -10,6 +10,9 @@ import PackageDescription
 /// `TimerCycleBench` drives create → pause → resume → stop cycles against a
 /// running `timerd` (`scripts/bench-timers`, beside pgbench).
 ///
+/// `WatchLatencyBench` times changes made through one `timerd` until they
+/// reach many `WatchTimers` subscribers on another (`scripts/bench-watch`).
+///
 /// `BenchServer` is a `GRPCServer` serving `grpc.health.v1.Health` only, the
 /// target of `scripts/bench-rpc`, which loads it with h2load side by side with
 /// nghttpd and grpcio's health server.
@@ -27,6 +30,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "TimerCycleBench",
+            dependencies: [
+                .product(name: "ClientLib", package: "ServiceVaultTimers"),
+                .product(name: "Codec", package: "ServiceVaultTimers"),
+                .product(name: "RPC", package: "ServiceVaultTimers"),
+            ]
+        ),
+        .executableTarget(
+            name: "WatchLatencyBench",
             dependencies: [
                 .product(name: "ClientLib", package: "ServiceVaultTimers"),
                 .product(name: "Codec", package: "ServiceVaultTimers"),

@@ -39,6 +39,19 @@ struct LiveTests {
         _ = try await instance.client.stopTimer(request, options: bearer(user.token))
     }
 
+    /// Waits until the instance reports OK health: Redis reachable and its
+    /// live state rebuilt and trusted (reads then go to Redis).
+    func waitUntilTrusted(_ instance: ServerInstance, _ user: TestUser) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if try await instance.client.getSystemHealth(GetSystemHealthRequest(), options: bearer(user.token)).status == .ok {
+                return true
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
     func watch(_ instance: ServerInstance, _ user: TestUser, from lastEventID: String = "", heartbeat: Int32 = 0) -> EventCollector {
         var request = WatchTimersRequest()
         request.lastEventID = lastEventID
@@ -175,7 +188,9 @@ struct LiveTests {
             wrong["TIMERD_STATE_KEY"] = "other:" + String(repeating: "77", count: 32)
             let b = try await ServerInstance(environment: wrong)
             defer { b.stop() }
-            // Wait for its first rebuild, so the read below goes to Redis.
+            // Its first rebuild keeps the states it cannot open (they are as
+            // new as PostgreSQL's); once done, reads go to Redis.
+            #expect(try await waitUntilTrusted(b, ada))
             let health = GetSystemHealthRequest()
             let active = try await b.client.getActiveTimers(GetActiveTimersRequest(), options: bearer(ada.token))
             #expect(active.timers.map(\.description) == [secret])
@@ -279,6 +294,25 @@ struct LiveTests {
             #expect(health.syncQueueSize == 0)
             #expect((health.averageResponseTime.map { $0.seconds * 1_000_000_000 + Int64($0.nanos) } ?? 0) > 0)
             #expect(health.checkedAt != nil)
+        }
+    }
+
+    @Test func activeTimersAreReadFromRedisOnceItIsRebuilt() async throws {
+        try await withLiveSetup { run, pool, _, environment in
+            let ada = try await TestUser.create(run, name: "Ada")
+            let a = try await ServerInstance(environment: environment)
+            defer { a.stop() }
+            let timer = try await createTimer(a, ada, "Cached")
+            #expect(try await waitUntilTrusted(a, ada))
+            // A change behind the service's back, in PostgreSQL only: the
+            // answer still shows what Redis holds, so it came from Redis.
+            _ = try await pool.withConnection { try await $0.query("UPDATE timers SET description = 'changed in the database' WHERE id = $1", [String(timer.id)]) }
+            let active = try await a.client.getActiveTimers(GetActiveTimersRequest(), options: bearer(ada.token))
+            #expect(active.timers.map(\.description) == ["Cached"])
+            // GetTimer reads PostgreSQL, the source of truth.
+            var get = GetTimerRequest()
+            get.id = timer.id
+            #expect(try await a.client.getTimer(get, options: bearer(ada.token)).timer?.description == "changed in the database")
         }
     }
 

@@ -1,0 +1,111 @@
+import Codec
+import LiveState
+import Synchronization
+import Testing
+@testable import RPCServer
+
+/// Records subscriptions instead of talking to Redis.
+final class RecordingSubscriber: EventChannelSubscriber {
+    let log = Mutex<[String]>([])
+    func subscribe(_ channel: String) { log.withLock { $0.append("+" + channel) } }
+    func unsubscribe(_ channel: String) { log.withLock { $0.append("-" + channel) } }
+    func synchronize() async {}
+    var isConnected: Bool { true }
+}
+
+@Suite("EventHub")
+struct EventHubTests {
+    func event(_ version: Int64) -> TimerEvent {
+        var event = TimerEvent()
+        event.type = .paused
+        event.syncVersion = version
+        return event
+    }
+
+    func payload(_ id: String, _ version: Int64) throws -> [UInt8] {
+        Array((id + " ").utf8) + (try event(version).serializedBytes())
+    }
+
+    func hub(_ subscriber: RecordingSubscriber, capacity: Int = 256) -> EventHub {
+        EventHub(subscriber: subscriber, capacity: capacity) { _, bytes in try TimerEvent(serializedBytes: bytes) }
+    }
+
+    @Test func subscribesPerUserWhileItHasWatchersAndDeliversOnlyThatUsersEvents() async throws {
+        let subscriber = RecordingSubscriber()
+        let hub = hub(subscriber)
+        let first = hub.register(user: 1, heartbeat: .seconds(60))
+        let second = hub.register(user: 1, heartbeat: .seconds(60))
+        let other = hub.register(user: 2, heartbeat: .seconds(60))
+        #expect(subscriber.log.withLock { $0 } == ["+user:{1}:events", "+user:{2}:events"])
+
+        hub.receive(channel: "user:{1}:events", payload: try payload("1700000000000-1", 3))
+        hub.receive(channel: "user:{1}:events", payload: Array("garbage".utf8))
+        for watcher in [first, second] {
+            var iterator = watcher.items.makeAsyncIterator()
+            guard case .event(let id, let event)? = await iterator.next() else { Issue.record("no event"); return }
+            #expect(id == EventID("1700000000000-1"))
+            #expect(event.eventID == "1700000000000-1")
+            #expect(event.syncVersion == 3)
+        }
+        #expect(hub.received.undecodable == 1)
+        hub.unregister(first)
+        #expect(subscriber.log.withLock { $0.count } == 2, "a watcher of user 1 remains")
+        hub.unregister(second)
+        hub.unregister(other)
+        #expect(subscriber.log.withLock { $0 }.suffix(2) == ["-user:{1}:events", "-user:{2}:events"])
+        // Nothing reached user 2's watcher.
+        var iterator = other.items.makeAsyncIterator()
+        #expect(await iterator.next() == nil)
+        hub.close()
+    }
+
+    @Test func aSlowWatcherLosesItsOldestItemsAndIsToldToResyncWithoutSlowingOthers() async throws {
+        let hub = hub(RecordingSubscriber(), capacity: 4)
+        let slow = hub.register(user: 1, heartbeat: .seconds(60))
+        let fast = hub.register(user: 1, heartbeat: .seconds(60))
+        var fastIterator = fast.items.makeAsyncIterator()
+        for version in 1...10 {
+            hub.receive(channel: "user:{1}:events", payload: try payload("1700000000000-\(version)", Int64(version)))
+            // The fast reader keeps up and sees every event.
+            guard case .event(_, let event)? = await fastIterator.next() else { Issue.record("fast reader missed \(version)"); return }
+            #expect(event.syncVersion == Int64(version))
+        }
+        #expect(!fast.takeOverflow())
+        // The slow one kept the newest four and knows it lost some.
+        #expect(slow.takeOverflow())
+        #expect(!slow.takeOverflow(), "the flag clears once read")
+        var versions: [Int64] = []
+        var slowIterator = slow.items.makeAsyncIterator()
+        for _ in 0..<4 {
+            if case .event(_, let event)? = await slowIterator.next() { versions.append(event.syncVersion) }
+        }
+        #expect(versions == [7, 8, 9, 10])
+        hub.close()
+        #expect(await slowIterator.next() == nil)
+    }
+
+    @Test func resyncReachesEveryWatcherAndLocalDeliveryHasNoID() async throws {
+        let hub = hub(RecordingSubscriber())
+        let watcher = hub.register(user: 5, heartbeat: .seconds(60))
+        hub.deliverLocally(user: 5, event: event(9))
+        hub.resyncAll()
+        var iterator = watcher.items.makeAsyncIterator()
+        guard case .event(let id, let event)? = await iterator.next() else { Issue.record("no local event"); return }
+        #expect(id == nil && event.syncVersion == 9)
+        guard case .resync? = await iterator.next() else { Issue.record("no resync"); return }
+        hub.close()
+        // A registration after close ends at once.
+        var late = hub.register(user: 5, heartbeat: .seconds(60)).items.makeAsyncIterator()
+        #expect(await late.next() == nil)
+    }
+
+    @Test func heartbeatsComeAtTheWatchersInterval() async throws {
+        let hub = hub(RecordingSubscriber())
+        let watcher = hub.register(user: 1, heartbeat: .seconds(1))
+        var iterator = watcher.items.makeAsyncIterator()
+        let started = ContinuousClock.now
+        guard case .heartbeat? = await iterator.next() else { Issue.record("no heartbeat"); return }
+        #expect(ContinuousClock.now - started >= .milliseconds(900))
+        hub.close()
+    }
+}
