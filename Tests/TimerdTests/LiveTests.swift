@@ -252,6 +252,21 @@ struct LiveTests {
         }
     }
 
+    @Test func watchStreamsEndWithUnavailableWhenTheServerStops() async throws {
+        try await withLiveSetup { run, _, _, environment in
+            let ada = try await TestUser.create(run, name: "Ada")
+            let a = try await ServerInstance(environment: environment)
+            defer { a.stop() }
+            let watchers = (0..<3).map { _ in watch(a, ada) }
+            for watcher in watchers { #expect(await watcher.wait { $0.first?.type == .snapshot }) }
+            a.process.terminate()
+            #expect(await eventually { watchers.allSatisfy(\.ended) })
+            #expect(watchers.map { $0.endStatus?.code } == Array(repeating: .unavailable, count: 3))
+            a.process.waitUntilExit()
+            #expect(a.process.terminationStatus == 0)
+        }
+    }
+
     @Test func theSyncLimitIsSharedByAllInstances() async throws {
         try await withLiveSetup { run, _, _, environment in
             let ada = try await TestUser.create(run, name: "Ada")

@@ -32,6 +32,9 @@ package final class LiveTimers: Sendable {
         package init() {}
     }
 
+    /// How long publishes skip Redis after one failed.
+    static let retryPause = Duration.seconds(1)
+
     private struct State {
         /// Whether Redis holds every committed change (no failure since the
         /// last successful rebuild).
@@ -47,6 +50,9 @@ package final class LiveTimers: Sendable {
         var lastError: String?
         var closed = false
         var subscriberLost = false
+        /// When a publish last failed; cleared by a success or a rebuild.
+        /// Within `retryPause` of it, publishes do not wait on Redis again.
+        var lastPublishFailure: ContinuousClock.Instant?
         var fallbackLimit: SlidingWindowLimit
     }
 
@@ -122,6 +128,16 @@ package final class LiveTimers: Sendable {
             hub.deliverLocally(user: record.userID, event: event)
             return
         }
+        // While Redis is failing, one publish a second tries it; the others
+        // do not make their calls wait for a timeout again.
+        let skip = state.withLock { state in
+            state.lastPublishFailure.map { ContinuousClock.now - $0 < Self.retryPause } ?? false
+        }
+        if skip {
+            hub.deliverLocally(user: record.userID, event: event)
+            markUntrusted(nil, failedChange: true)
+            return
+        }
         state.withLock { $0.inFlight += 1 }
         defer { state.withLock { $0.inFlight -= 1 } }
         do {
@@ -132,7 +148,9 @@ package final class LiveTimers: Sendable {
             _ = try await store.publish(
                 LiveTimerState(record), event: try event.serializedBytes(), closedSession: closed,
                 deadline: .now + configuration.publishTimeout)
+            state.withLock { $0.lastPublishFailure = nil }
         } catch {
+            state.withLock { $0.lastPublishFailure = .now }
             hub.deliverLocally(user: record.userID, event: event)
             markUntrusted(error, failedChange: true)
         }
@@ -313,6 +331,7 @@ package final class LiveTimers: Sendable {
                     state.trusted = true
                     state.failedChanges = 0
                     state.lastError = nil
+                    state.lastPublishFailure = nil
                     state.rebuilding = nil
                     return true
                 }
