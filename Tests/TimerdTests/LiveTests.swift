@@ -263,7 +263,7 @@ struct LiveTests {
             #expect(await eventually { watchers.allSatisfy(\.ended) })
             #expect(watchers.map { $0.endStatus?.code } == Array(repeating: .unavailable, count: 3))
             a.process.waitUntilExit()
-            #expect(a.process.terminationStatus == 0)
+            #expect(a.process.terminationStatus == 0, "stderr: \(a.stderr.suffix(3_000))")
         }
     }
 

@@ -106,17 +106,20 @@ package final class EventHub: Sendable {
             guard !state.closed else { return (false, true) }
             let first = state.watchers[user]?.isEmpty ?? true
             state.watchers[user, default: [:]][ObjectIdentifier(watcher)] = watcher
-            if state.ticker == nil { state.ticker = Task { [weak self] in await self?.tick() } }
+            if state.ticker == nil { state.ticker = Task { await self.tick() } }  // until close()
             return (first, false)
+        }
+        // Strong captures: the cycle watcher → stream → handler ends when the
+        // stream terminates (unregister and close finish every stream).
+        // (Weak references would give these objects side tables, which
+        // LeakSanitizer cannot follow from a live object.)
+        watcher.continuation.onTermination = { _ in
+            self.unregister(watcher)
         }
         if closed {
             watcher.continuation.finish()
         } else if first {
             subscriber?.subscribe(LiveKeys.channel(user: user))
-        }
-        watcher.continuation.onTermination = { [weak self, weak watcher] _ in
-            guard let self, let watcher else { return }
-            self.unregister(watcher)
         }
         return watcher
     }
