@@ -55,10 +55,10 @@ struct TimerServiceTests {
         let base = try #require(ProcessInfo.processInfo.environment["TIMERD_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 },
                                 "TIMERD_TEST_DATABASE_URL is not set: run scripts/services up and eval \"$(scripts/services env)\"")
         let schema = "svc_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
-        let admin = PostgresPool(configuration: .init(url: base, maximumConnections: 1))
+        let admin = PostgresPool(configuration: .init(url: base, maximumConnections: 1, defaultTimeout: .seconds(30)))
         _ = try await admin.withConnection { try await $0.query("CREATE SCHEMA \(schema)") }
         let url = base + (base.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
-        let pool = PostgresPool(configuration: .init(url: url, maximumConnections: 4))
+        let pool = PostgresPool(configuration: .init(url: url, maximumConnections: 4, defaultTimeout: .seconds(30)))
         var outcome: Result<Void, any Error> = .success(())
         do {
             _ = try await Migrator().migrate(using: pool)
