@@ -271,6 +271,16 @@ package struct TimerRepository: Sendable {
         deadline: ContinuousClock.Instant? = nil
     ) async throws -> (record: TimerRecord, transition: TimerTransition?) {
         let deviceID = try Validation.deviceID(deviceID)
+        // Two round trips in the usual case: read, then one statement that
+        // writes over the version read (see `TimerRepository+OneStatement`).
+        if let done = try await applyingOptimistically(
+            id: id, userID: userID, command: command, expectedSyncVersion: expectedSyncVersion,
+            deviceID: deviceID, actor: actor, at: at, deadline: deadline) {
+            return done
+        }
+        // Someone changed the timer between the read and the write: take the
+        // row lock, so concurrent changes of one timer queue up instead of
+        // retrying against each other.
         return try await pool.transaction(deadline: deadline) { tx in
             let locked = try await tx.execute(TimerSQL.lockTimer, [String(userID), String(id)])
             guard let row = locked.rows.first else { throw Self.timerNotFound }
@@ -456,11 +466,11 @@ package struct TimerRepository: Sendable {
 
     // MARK: - Steps
 
-    private static let timerNotFound = TimerDomainError(code: .notFound, message: "timer not found", field: "id")
+    static let timerNotFound = TimerDomainError(code: .notFound, message: "timer not found", field: "id")
 
     /// The domain's decision, with its NOT_FOUND for a deleted timer worded
     /// as for an unknown one.
-    private static func decide(
+    static func decide(
         _ state: TimerState, _ command: TimerCommand, _ expected: Int64?, _ at: Instant, _ deviceID: String
     ) throws(TimerDomainError) -> TransitionOutcome {
         do {
