@@ -88,3 +88,73 @@ extension TimerRepository {
         }
     }
 }
+
+extension TimerSQL {
+    /// A whole create in one statement: checks membership and that the
+    /// project and rate are in the account and not archived, inserts the
+    /// timer unless the `client_ref` is taken, opens its session (when it
+    /// starts) and writes the audit row. Returns the new record's columns
+    /// (`record(from:)`), or no row when anything did not hold.
+    ///
+    /// $1 user, $2 account, $3 project, $4 rate, $5 description, $6…$13 the
+    /// state (status, started, paused, session start, total, last updated,
+    /// device, version), $14 client_ref, $15 created at, $16 whether a
+    /// session opens, $17 actor user, $18 token, $19 request id, $20 reason.
+    static let createTimer = PreparedStatement(
+        name: "timers.create_one_statement",
+        sql: """
+            WITH ok AS (
+                SELECT 1 FROM account_members m JOIN accounts a ON a.id = m.account_id
+                WHERE m.user_id = $1 AND m.account_id = $2 AND a.deleted_at IS NULL
+                  AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM projects p
+                       WHERE p.account_id = $2 AND p.id = $3::bigint AND p.archived_at IS NULL))
+                  AND ($4::bigint IS NULL OR EXISTS (SELECT 1 FROM billing_rates b
+                       WHERE b.account_id = $2 AND b.id = $4::bigint AND b.archived_at IS NULL))
+            ), t AS (
+                INSERT INTO timers (user_id, account_id, project_id, billing_rate_id, description, status,
+                                    started_at, paused_at, current_session_start, total_duration, last_updated,
+                                    device_id, sync_version, client_ref, created_at)
+                SELECT $1, $2, $3::bigint, $4::bigint, $5, $6, $7::timestamptz, $8::timestamptz, $9::timestamptz,
+                       $10, $11::timestamptz, $12, $13, $14::uuid, $15::timestamptz
+                FROM ok
+                ON CONFLICT (user_id, client_ref) WHERE client_ref IS NOT NULL DO NOTHING
+                RETURNING *
+            ), opened AS (
+                INSERT INTO timer_sessions (user_id, timer_id, started_at, device_id)
+                SELECT $1, t.id, $9::timestamptz, $12 FROM t WHERE $16::boolean
+            ), audited AS (
+                INSERT INTO audit_log (user_id, actor_user_id, token_id, action, timer_id, account_id,
+                                       sync_version_before, sync_version_after, request_id, device_id, at, details)
+                SELECT $1, $17::bigint, $18::bigint, 'created', t.id, $2, NULL, $13, $19, $12, $15::timestamptz,
+                       CASE WHEN $20::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('reason', $20::text) END
+                FROM t
+            )
+            SELECT \(timerColumns)
+            FROM t LEFT JOIN billing_rates r ON r.account_id = t.account_id AND r.id = t.billing_rate_id
+            """
+    )
+}
+
+extension TimerRepository {
+    /// `create` in one statement; nil when the statement inserted nothing
+    /// (the key is taken, or the account, project or rate is out of reach).
+    func createInOneStatement(
+        userID: Int64, accountID: Int64, projectID: Int64?, billingRateID: Int64?, description: String,
+        clientRef: String?, deviceID: String, start: Bool, actor: AuditActor, at: Instant,
+        deadline: ContinuousClock.Instant?
+    ) async throws -> TimerRecord? {
+        let state = TimerState.created(start: start, at: at, deviceID: deviceID).state
+        let result = try await pool.withConnection(deadline: deadline) { connection in
+            try await connection.execute(TimerSQL.createTimer, [
+                String(userID), String(accountID), TimerSQL.text(projectID), TimerSQL.text(billingRateID), description,
+                state.status.rawValue, TimerSQL.text(state.startedAt), TimerSQL.text(state.pausedAt),
+                TimerSQL.text(state.currentSessionStartedAt), String(state.closedSeconds), TimerSQL.text(state.lastUpdated),
+                TimerSQL.device(deviceID), String(state.syncVersion), clientRef, TimerSQL.text(at),
+                start ? "true" : "false", TimerSQL.text(actor.userID), TimerSQL.text(actor.tokenID),
+                TimerSQL.requestID(actor.requestID), actor.reason,
+            ])
+        }
+        guard let row = result.rows.first else { return nil }
+        return try TimerSQL.record(from: row)
+    }
+}

@@ -83,6 +83,15 @@ package struct TimerRepository: Sendable {
         var key: String?
         if let clientRef { key = try Validation.clientRef(clientRef, required: true) }
         let clientRef = key
+        // One statement in the usual case (a new key, everything in reach).
+        if let created = try await createInOneStatement(
+            userID: userID, accountID: accountID, projectID: projectID, billingRateID: billingRateID,
+            description: description, clientRef: clientRef, deviceID: deviceID, start: start, actor: actor, at: at,
+            deadline: deadline) {
+            return (created, true)
+        }
+        // A key already used, or something out of reach: the transaction
+        // below finds the existing timer or the precise error.
         return try await pool.transaction(deadline: deadline) { tx in
             if let clientRef, let existing = try await Self.timer(byClientRef: clientRef, userID: userID, on: tx) {
                 _ = try TimerState.resolveCreate(existing: existing.state)
