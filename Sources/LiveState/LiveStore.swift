@@ -203,38 +203,22 @@ package struct LiveStore: Sendable {
 
     /// The events of `user` after `id`, opened, when all of them are still
     /// kept and there are at most `limit`; `.gap` otherwise.
+    ///
+    /// The entry `id` itself must still be in the log: if it is not, it was
+    /// trimmed by the cap, expired with the log, or belongs to a log that
+    /// was lost and begun again (Redis restarted empty), and what followed it
+    /// cannot be vouched for. A log begun again after `id` shows its reset
+    /// marker among the entries after it, which is a gap as well.
     package func events(user: Int64, after id: EventID, limit: Int, deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) -> Replay {
         let key = LiveKeys.events(user: user)
         let replies = try await redis.pipeline([
-            Self.command("XINFO", "STREAM", key),
+            Self.command("XRANGE", key, id.description, id.description, "COUNT", "1"),
             Self.command("XRANGE", key, "(\(id)", "+", "COUNT", String(limit + 1)),
         ], deadline: deadline)
-        guard replies.count == 2 else { throw Self.unexpected(.array(replies), "XINFO + XRANGE") }
-        guard case .array(let info) = replies[0] else {
-            // No stream: its events expired or Redis lost them.
-            if case .error = replies[0] { return .gap }
-            throw Self.unexpected(replies[0], "XINFO STREAM")
+        guard replies.count == 2, case .array(let anchor) = replies[0] else {
+            throw Self.unexpected(.array(replies), "XRANGE")
         }
-        var fields: [String: RedisReply] = [:]
-        for index in stride(from: 0, to: info.count - 1, by: 2) {
-            if case .string(let name) = info[index] { fields[String(decoding: name, as: UTF8.self)] = info[index + 1] }
-        }
-        func eventID(_ name: String) -> EventID? {
-            guard case .string(let text)? = fields[name] else { return nil }
-            return EventID(String(decoding: text, as: UTF8.self))
-        }
-        // Entries trimmed by the cap are all older than the first one kept:
-        // when something was trimmed and `id` is older than the first kept
-        // entry, events after `id` may be gone. (Conservative: when `id` is
-        // the very last trimmed entry nothing was missed, but that cannot be
-        // told apart.)
-        if case .integer(let added)? = fields["entries-added"], case .integer(let length)? = fields["length"], added > length,
-           let first = eventID("recorded-first-entry-id"), id < first {
-            return .gap
-        }
-        if let deleted = eventID("max-deleted-entry-id"), id < deleted {
-            return .gap
-        }
+        if anchor.isEmpty { return .gap }
         guard case .array(let entries) = replies[1] else { throw Self.unexpected(replies[1], "XRANGE") }
         if entries.count > limit { return .gap }
         var events: [(id: EventID, event: [UInt8])] = []

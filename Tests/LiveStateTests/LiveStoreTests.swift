@@ -38,6 +38,10 @@ struct LiveStoreTests {
     let store: LiveStore
     /// A user id no other test or run uses.
     let user = Int64.random(in: 1_000_000_000...Int64.max / 2)
+    /// Timer ids no other test or run uses (`timer:{id}:sessions` has no user in it).
+    let timerBase = Int64.random(in: 1_000_000_000...Int64.max / 2)
+
+    func t(_ number: Int64) -> Int64 { timerBase + number }
 
     init() throws {
         runner = try ConnectionRunner()
@@ -51,7 +55,7 @@ struct LiveStoreTests {
             status: status, startedAt: start, pausedAt: status == .paused ? start : nil, stoppedAt: status == .stopped ? start : nil,
             currentSessionStartedAt: status == .running ? start : nil, closedSeconds: 0, lastUpdated: start,
             syncVersion: version, deviceID: "d")
-        return LiveTimerState(id: timer, userID: user, accountID: 1, projectID: nil, billingRateID: nil,
+        return LiveTimerState(id: t(timer), userID: user, accountID: 1, projectID: nil, billingRateID: nil,
                               description: description, clientRef: nil, createdAt: start, state: state, rate: nil)
     }
 
@@ -59,7 +63,7 @@ struct LiveStoreTests {
         for key in [LiveKeys.activeTimers(user: user), LiveKeys.events(user: user), LiveKeys.syncRate(user: user), LiveKeys.lastSync(user: user)] {
             _ = try runner.raw("DEL", key)
         }
-        for timer in 1...3 { _ = try runner.raw("DEL", LiveKeys.state(user: user, timer: Int64(timer)), LiveKeys.sessions(timer: Int64(timer))) }
+        for timer in 1...3 { _ = try runner.raw("DEL", LiveKeys.state(user: user, timer: t(Int64(timer))), LiveKeys.sessions(timer: t(Int64(timer)))) }
         _ = try runner.raw("SREM", LiveKeys.activeUsers, String(user))
     }
 
@@ -69,11 +73,11 @@ struct LiveStoreTests {
         #expect(first.activeCount == 1)
         let firstID = try #require(first.eventID)
         // The raw value holds no plaintext.
-        let raw = try runner.raw("HGET", LiveKeys.state(user: user, timer: 1), "s")
+        let raw = try runner.raw("HGET", LiveKeys.state(user: user, timer: t(1)), "s")
         guard case .string(let bytes) = raw else { Issue.record("no state: \(raw)"); return }
         #expect(!String(decoding: bytes, as: UTF8.self).contains("quarterly"))
         #expect(try runner.raw("SISMEMBER", LiveKeys.activeUsers, String(user)) == .integer(1))
-        let ttl = try runner.raw("TTL", LiveKeys.state(user: user, timer: 1))
+        let ttl = try runner.raw("TTL", LiveKeys.state(user: user, timer: t(1)))
         guard case .integer(let seconds) = ttl else { Issue.record("no TTL"); return }
         #expect(seconds > 0 && seconds <= 600)
 
@@ -82,7 +86,7 @@ struct LiveStoreTests {
         #expect(second.activeCount == 1)
         let secondID = try #require(second.eventID)
         #expect(firstID < secondID)
-        #expect(try runner.raw("LRANGE", LiveKeys.sessions(timer: 1), "0", "-1") == .array([.string(Array("1:2".utf8))]))
+        #expect(try runner.raw("LRANGE", LiveKeys.sessions(timer: t(1)), "0", "-1") == .array([.string(Array("1:2".utf8))]))
         // A late writer of an older version changes nothing.
         let stale = try await store.publish(try live(1, .running, version: 1), event: Array("late".utf8), closedSession: nil)
         #expect(stale == nil)
@@ -126,7 +130,7 @@ struct LiveStoreTests {
         _ = try await store.publish(try live(1, .running, version: 1), event: nil, closedSession: nil)
         _ = try await store.publish(try live(2, .running, version: 1), event: nil, closedSession: nil)
         #expect(try await store.activeStates(user: user)?.count == 2)
-        _ = try runner.raw("DEL", LiveKeys.state(user: user, timer: 2))
+        _ = try runner.raw("DEL", LiveKeys.state(user: user, timer: t(2)))
         #expect(try await store.activeStates(user: user) == nil)
     }
 
@@ -144,7 +148,7 @@ struct LiveStoreTests {
         _ = try await store.publish(try live(3, .running, version: 1), event: nil, closedSession: nil)
         try await store.rebuild(user: user, states: [try live(1, .running, version: 3)], readAt: readAt)
         let states = try #require(try await store.activeStates(user: user))
-        #expect(states.map(\.id) == [1, 3])
+        #expect(states.map(\.id) == [t(1), t(3)])
         #expect(states.map(\.syncVersion) == [4, 1], "the newer version in Redis is kept")
         #expect(try runner.raw("SISMEMBER", LiveKeys.activeUsers, String(user)) == .integer(1))
 
