@@ -62,13 +62,15 @@ enum LiveScripts {
     /// Reads a user's active timers in one round trip.
     ///
     /// KEYS: active set. ARGV: state key prefix, state key suffix.
-    /// Returns: { id1, sealed state 1 or nil, id2, … }.
+    /// Returns: { id1, version 1 or nil, sealed state 1 or nil, id2, … }.
     static let activeStates = LiveScript("""
         local ids = redis.call('SMEMBERS', KEYS[1])
         local out = {}
         for _, id in ipairs(ids) do
+          local fields = redis.call('HMGET', ARGV[1] .. id .. ARGV[2], 'v', 's')
           out[#out + 1] = id
-          out[#out + 1] = redis.call('HGET', ARGV[1] .. id .. ARGV[2], 's') or false
+          out[#out + 1] = fields[1] or false
+          out[#out + 1] = fields[2] or false
         end
         return out
         """)

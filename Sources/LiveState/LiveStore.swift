@@ -100,28 +100,52 @@ package struct LiveStore: Sendable {
 
     // MARK: - Reads
 
-    /// The user's active timers as Redis holds them, or nil when a state the
-    /// active set names is missing (expired or lost): the caller then reads
-    /// PostgreSQL.
-    package func activeStates(user: Int64, deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) -> [LiveTimerState]? {
+    /// One active timer as `activeEntries` finds it: still sealed, with its
+    /// version, so a caller that keeps decoded states can skip opening it.
+    package struct ActiveEntry: Sendable, Hashable {
+        package var timerID: Int64
+        package var syncVersion: Int64
+        package var sealed: [UInt8]
+    }
+
+    /// The user's active timers as Redis holds them (sealed), or nil when a
+    /// state the active set names is missing (expired or lost): the caller
+    /// then reads PostgreSQL.
+    package func activeEntries(user: Int64, deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) -> [ActiveEntry]? {
         let reply = try await run(
             LiveScripts.activeStates, keys: [LiveKeys.activeTimers(user: user)],
             arguments: [Array(LiveKeys.statePrefix(user: user).utf8), Array(LiveKeys.stateSuffix.utf8)], deadline: deadline)
-        guard case .array(let parts) = reply, parts.count % 2 == 0 else { throw Self.unexpected(reply, "the active-states script") }
-        var states: [LiveTimerState] = []
-        states.reserveCapacity(parts.count / 2)
-        for index in stride(from: 0, to: parts.count, by: 2) {
+        guard case .array(let parts) = reply, parts.count % 3 == 0 else { throw Self.unexpected(reply, "the active-states script") }
+        var entries: [ActiveEntry] = []
+        entries.reserveCapacity(parts.count / 3)
+        for index in stride(from: 0, to: parts.count, by: 3) {
             guard case .string(let idBytes) = parts[index], let id = Int64(String(decoding: idBytes, as: UTF8.self)) else {
                 throw Self.unexpected(reply, "the active-states script")
             }
-            guard case .string(let sealed) = parts[index + 1] else { return nil }
-            let state = try LiveTimerState(decoding: keyring.open(sealed, from: LiveKeys.state(user: user, timer: id)))
-            guard state.id == id, state.userID == user else {
-                throw LiveStateError(code: .malformedValue, message: "the state under timer \(id) of user \(user) names timer \(state.id) of user \(state.userID)")
-            }
-            states.append(state)
+            guard case .string(let versionBytes) = parts[index + 1], case .string(let sealed) = parts[index + 2],
+                  let version = Int64(String(decoding: versionBytes, as: UTF8.self)) else { return nil }
+            entries.append(ActiveEntry(timerID: id, syncVersion: version, sealed: sealed))
         }
-        return states.sorted { $0.id < $1.id }
+        return entries.sorted { $0.timerID < $1.timerID }
+    }
+
+    /// Opens an active entry of `user`'s.
+    ///
+    /// - Throws: `cryptoFailed`, or `malformedValue` when the state is not
+    ///   the timer and user it is stored under.
+    package func open(_ entry: ActiveEntry, user: Int64) throws(LiveStateError) -> LiveTimerState {
+        let state = try LiveTimerState(decoding: keyring.open(entry.sealed, from: LiveKeys.state(user: user, timer: entry.timerID)))
+        guard state.id == entry.timerID, state.userID == user else {
+            throw LiveStateError(code: .malformedValue, message: "the state under timer \(entry.timerID) of user \(user) names timer \(state.id) of user \(state.userID)")
+        }
+        return state
+    }
+
+    /// The user's active timers as Redis holds them, opened, or nil when a
+    /// state the active set names is missing.
+    package func activeStates(user: Int64, deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) -> [LiveTimerState]? {
+        guard let entries = try await activeEntries(user: user, deadline: deadline) else { return nil }
+        return try entries.map { (entry) throws(LiveStateError) in try open(entry, user: user) }
     }
 
     /// One timer's state as Redis holds it, or nil.

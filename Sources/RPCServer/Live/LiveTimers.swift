@@ -32,6 +32,9 @@ package final class LiveTimers: Sendable {
         package init() {}
     }
 
+    /// Decoded live states kept, at most (then the cache starts over).
+    static let decodedCapacity = 100_000
+
     /// How long publishes skip Redis after one failed.
     static let retryPause = Duration.seconds(1)
 
@@ -65,6 +68,8 @@ package final class LiveTimers: Sendable {
     private let configuration: Configuration
     private let report: @Sendable (String) -> Void
     private let state: Mutex<State>
+    /// Live states already opened and decoded, by timer id.
+    private let decoded = Mutex<[Int64: TimerRecord]>([:])
 
     /// The live half over `store` (nil: no Redis; events reach this
     /// instance's watchers only) and `subscriber` (Redis pub/sub).
@@ -163,8 +168,25 @@ package final class LiveTimers: Sendable {
     package func activeRecords(user: Int64) async -> [TimerRecord]? {
         guard let store, isTrusted else { return nil }
         do {
-            guard let states = try await store.activeStates(user: user, deadline: .now + configuration.readTimeout) else { return nil }
-            return try states.map { (state) throws(LiveStateError) in try TimerRecord(state) }
+            guard let entries = try await store.activeEntries(user: user, deadline: .now + configuration.readTimeout) else { return nil }
+            var records: [TimerRecord] = []
+            records.reserveCapacity(entries.count)
+            for entry in entries {
+                // Opening and decoding a state costs more than the round
+                // trip; a timer at the same version is the same timer.
+                if let known = decoded.withLock({ $0[entry.timerID] }), known.state.syncVersion == entry.syncVersion,
+                   known.userID == user {
+                    records.append(known)
+                    continue
+                }
+                let record = try TimerRecord(store.open(entry, user: user))
+                decoded.withLock { cache in
+                    if cache.count >= Self.decodedCapacity { cache.removeAll(keepingCapacity: true) }
+                    cache[entry.timerID] = record
+                }
+                records.append(record)
+            }
+            return records
         } catch {
             markUntrusted(error)
             return nil
