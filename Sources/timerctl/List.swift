@@ -1,0 +1,140 @@
+import ArgumentParser
+import ClientLib
+import Codec
+import RPC
+import TimerctlCore
+
+/// `timerctl list`: timers, newest first, a page at a time.
+struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List your timers, newest first.",
+        discussion: "Follows pages until --limit timers; --page-token continues where a list stopped (JSON: next_page_token)."
+    )
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: ArgumentHelp("Only timers in this state: running, paused or stopped (repeat for several).", valueName: "status"),
+            transform: List.status)
+    var status: [TimerStatus] = []
+    @Option(help: ArgumentHelp("Only timers of this account.", valueName: "id")) var account: Int64?
+    @Option(help: ArgumentHelp("Only timers of this project.", valueName: "id")) var project: Int64?
+    @Option(help: ArgumentHelp("At most this many timers.", valueName: "n")) var limit: Int = 50
+    @Option(name: .customLong("page-token"), help: ArgumentHelp("Continue a list from its next_page_token.", valueName: "token"))
+    var pageToken: String?
+
+    static func status(_ text: String) throws -> TimerStatus {
+        switch text.lowercased() {
+        case "running": .running
+        case "paused": .paused
+        case "stopped": .stopped
+        default: throw ValidationError("expected running, paused or stopped")
+        }
+    }
+
+    func validate() throws {
+        guard limit >= 1 else { throw ValidationError("--limit must be at least 1, got \(limit)") }
+    }
+
+    func run() async throws {
+        let connection = try options.connect()
+        defer { connection.close() }
+        var request = ListTimersRequest()
+        request.statuses = status
+        request.accountID = account
+        request.projectID = project
+        request.pageToken = pageToken ?? ""
+        var timers: [VaultTimer] = []
+        var meta: Meta?
+        var next = ""
+        repeat {
+            request.pageSize = Int32(min(limit - timers.count, 500))
+            let page = try await connection.call("list timers") { [request] (client, callOptions) async throws(RPCError) in
+                try await client.listTimers(request, options: callOptions)
+            }
+            timers += page.timers
+            meta = page.meta ?? meta
+            next = page.nextPageToken
+            request.pageToken = next
+        } while !next.isEmpty && timers.count < limit
+
+        if options.json {
+            Output.json(.object(["timers": .timers(timers), "meta": .meta(meta), "next_page_token": .string(next)]))
+        } else {
+            var lines = TimerText.timers(timers, meta: meta, empty: "no timers")
+            if !next.isEmpty { lines.append("more: timerctl list --limit \(limit) --page-token \(next)") }
+            Output.lines(lines)
+        }
+    }
+}
+
+/// `timerctl active`: running and paused timers with totals.
+struct Active: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Your running and paused timers, with totals.")
+    @OptionGroup var options: GlobalOptions
+    @Option(help: ArgumentHelp("Only timers of this account.", valueName: "id")) var account: Int64?
+
+    func run() async throws {
+        let connection = try options.connect()
+        defer { connection.close() }
+        var request = GetActiveTimersRequest()
+        request.accountID = account
+        let response = try await connection.call("list active timers") { [request] (client, callOptions) async throws(RPCError) in
+            try await client.getActiveTimers(request, options: callOptions)
+        }
+        if options.json {
+            Output.json(.object(["timers": .timers(response.timers), "meta": .meta(response.meta)]))
+        } else {
+            Output.lines(TimerText.timers(response.timers, meta: response.meta, empty: "no active timers"))
+        }
+    }
+}
+
+/// `timerctl sessions ID`: the running spans of one timer.
+struct Sessions: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The sessions (running spans) of one timer, oldest first.")
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: "The timer's id.", transform: TimerID.parse) var id: Int64
+
+    func run() async throws {
+        let connection = try options.connect()
+        defer { connection.close() }
+        var request = ListTimerSessionsRequest()
+        request.id = id
+        request.pageSize = 500
+        var sessions: [TimerSession] = []
+        repeat {
+            let page = try await connection.call("list the sessions of timer \(id)") { [request] (client, callOptions) async throws(RPCError) in
+                try await client.listTimerSessions(request, options: callOptions)
+            }
+            sessions += page.sessions
+            request.pageToken = page.nextPageToken
+        } while !request.pageToken.isEmpty
+        if options.json {
+            Output.json(.object(["timer_id": .integer(id), "sessions": .array(sessions.map { .session($0) })]))
+        } else {
+            Output.lines(TimerText.sessions(sessions, offset: LocalTime.offset))
+        }
+    }
+}
+
+/// `timerctl health`: the service's health figures.
+struct Health: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The service's health: database, Redis, event bus, active timers, response time.",
+        discussion: "Exit status 0 when the service is OK, 2 when it is degraded or down."
+    )
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        let connection = try options.connect()
+        defer { connection.close() }
+        let response = try await connection.call("get the service's health") { (client, callOptions) async throws(RPCError) in
+            try await client.getSystemHealth(GetSystemHealthRequest(), options: callOptions)
+        }
+        if options.json {
+            Output.json(.health(response))
+        } else {
+            Output.lines(TimerText.health(response, offset: LocalTime.offset))
+        }
+        if response.status != .ok { throw ExitCode(ExitStatus.attention) }
+    }
+}
