@@ -58,13 +58,16 @@ struct CommandTests {
             let listLines = list.stdout.split(separator: "\n", omittingEmptySubsequences: false)
             #expect(listLines.first?.hasPrefix("ID  STATUS") == true, "\(list.stdout)")
             #expect(listLines.dropFirst().first?.contains("running") == true && listLines.dropFirst().first?.hasSuffix("Client call") == true)
-            #expect(listLines.contains { $0.contains("stopped") && $0.hasSuffix("Design review") })
+            let listsTheStoppedOne = listLines.contains { $0.contains("stopped") && $0.hasSuffix("Design review") }
+            #expect(listsTheStoppedOne)
             #expect(list.stdout.contains("1 active (1 running, 0 paused), "), "\(list.stdout)")
             let all = try await ctl.json("list")
-            #expect(all["timers"]?.arrayValue?.compactMap { $0["id"]?.integerValue } == [secondID, id])
+            let allIDs = all["timers"]?.arrayValue?.compactMap { $0["id"]?.integerValue } == [secondID, id]
+            #expect(allIDs)
             #expect(all["next_page_token"] == .string(""))
             let onlyStopped = try await ctl.json("list", "--status", "stopped")
-            #expect(onlyStopped["timers"]?.arrayValue?.compactMap { $0["id"]?.integerValue } == [id])
+            let stoppedIDs = onlyStopped["timers"]?.arrayValue?.compactMap { $0["id"]?.integerValue } == [id]
+            #expect(stoppedIDs)
             let firstPage = try await ctl.json("list", "--limit", "1")
             #expect(firstPage["timers"]?.arrayValue?.count == 1)
             let token = try #require(firstPage["next_page_token"]?.stringValue)
@@ -90,7 +93,8 @@ struct CommandTests {
             let sessionsJSON = try await ctl.json("sessions", String(id))
             let spans = try #require(sessionsJSON["sessions"]?.arrayValue)
             #expect(spans.count == 2)
-            #expect(spans.allSatisfy { $0["ended_at"]?.stringValue != nil && $0["duration"]?.integerValue != nil })
+            let spansAreClosed = spans.allSatisfy { $0["ended_at"]?.stringValue != nil && $0["duration"]?.integerValue != nil }
+            #expect(spansAreClosed)
             #expect(sessionsJSON["timer_id"] == .integer(id))
 
             // health.

@@ -27,7 +27,8 @@ struct SyncInputTests {
         let first = request.timers[0]
         #expect(first.id == 42 && first.syncVersion == 3)
         #expect(first.transitions.map(\.action) == [.pause, .resume])
-        #expect(first.transitions.map { $0.at?.seconds } == [now.seconds - 1_200, now.seconds - 300])
+        let transitionTimes = first.transitions.map { $0.at?.seconds } == [now.seconds - 1_200, now.seconds - 300]
+        #expect(transitionTimes)
         #expect(first.status == .running)
         #expect(first.lastUpdated?.seconds == now.seconds - 300)
         let second = request.timers[1]
@@ -74,7 +75,8 @@ struct SyncInputTests {
         let known = try SyncInput.deviceTimer(flags, now: now) { Issue.record("made a client_ref"); return "" }
         #expect(known.id == 42 && known.clientRef.isEmpty && known.syncVersion == 3)
         #expect(known.status == .stopped)
-        #expect(known.transitions.map { $0.at?.seconds } == [now.seconds - 1_200, now.seconds - 60])
+        let flagTimes = known.transitions.map { $0.at?.seconds } == [now.seconds - 1_200, now.seconds - 60]
+        #expect(flagTimes)
 
         var new = SyncInput.TimerFlags()
         new.accountID = 1

@@ -18,6 +18,8 @@ final class PseudoTerminal: Sendable {
     let pid: pid_t
     /// The terminal (slave) side, kept open by the test.
     let terminal: Int32
+    /// The terminal's settings before the program started.
+    let initialSettings: termios
     private let controller: Int32
     private let output = Mutex<[UInt8]>([])
     private let stopped = Atomic(false)
@@ -28,6 +30,9 @@ final class PseudoTerminal: Sendable {
         var controller: Int32 = -1, terminal: Int32 = -1
         guard clinux_open_pty(&controller, &terminal, rows, columns) == 0 else { throw TestFailure("openpty: \(errno)") }
         for fd in [controller, terminal] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var settings = termios()
+        _ = tcgetattr(terminal, &settings)
+        initialSettings = settings
         var name = [CChar](repeating: 0, count: 256)
         guard ttyname_r(terminal, &name, name.count) == 0 else { throw TestFailure("ttyname_r: \(errno)") }
         let path = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
