@@ -100,7 +100,7 @@ package enum SyncInput {
         timer.billingRateID = flags.billingRateID
         timer.description = flags.description ?? ""
         timer.syncVersion = flags.syncVersion ?? 0
-        for (index, text) in flags.transitions.enumerated() {
+        for text in flags.transitions {
             let parts = text.split(separator: "@", maxSplits: 1)
             guard parts.count == 2 else {
                 throw TimerctlError("--transition \(quoted(text)): expected ACTION@TIME, e.g. pause@-20m", exitStatus: ExitStatus.usage)
@@ -115,7 +115,6 @@ package enum SyncInput {
             }
             transition.at = at
             timer.transitions.append(transition)
-            _ = index
         }
         if let text = flags.startedAt {
             guard let at = Time.parseDeviceTime(text, now: now) else { throw TimerctlError("--started-at \(quoted(text)): \(timeHelp)", exitStatus: ExitStatus.usage) }

@@ -85,7 +85,7 @@ package enum TimerText {
         table.append(["event bus", state(health.broadcastChannelHealth)])
         table.append(["active timers", String(health.activeTimersCount)])
         table.append(["sync queue", String(health.syncQueueSize)])
-        if let average = health.averageResponseTime {
+        if let average = health.averageResponseTime, (0..<1_000_000).contains(average.seconds) {
             let microseconds = average.seconds * 1_000_000 + Int64(average.nanos) / 1_000
             table.append(["response time", "\(HumanText.decimal(milliseconds: microseconds)) ms average"])
         }

@@ -1,4 +1,3 @@
-import Codec
 import TimerctlCore
 
 #if canImport(Glibc)
@@ -13,13 +12,13 @@ import Musl
 enum Output {
     /// Writes `text` and a newline to standard output.
     static func line(_ text: String) {
-        write(text + "\n", to: 1)
+        emit(text + "\n", to: 1)
     }
 
     /// Writes each line to standard output.
     static func lines(_ lines: [String]) {
         guard !lines.isEmpty else { return }
-        write(lines.joined(separator: "\n") + "\n", to: 1)
+        emit(lines.joined(separator: "\n") + "\n", to: 1)
     }
 
     /// One JSON document on one line of standard output.
@@ -29,17 +28,17 @@ enum Output {
 
     /// `timerctl: message` on standard error.
     static func error(_ message: String) {
-        write("timerctl: \(message)\n", to: 2)
+        emit("timerctl: \(message)\n", to: 2)
     }
 
     /// Writes all of `text` to `fd`, retrying when interrupted; gives up
     /// quietly when the reader has gone.
-    static func write(_ text: String, to fd: Int32) {
+    static func emit(_ text: String, to fd: Int32) {
         var text = text
         text.withUTF8 { bytes in
             var rest = UnsafeRawBufferPointer(bytes)
             while !rest.isEmpty {
-                let n = Glibc.write(fd, rest.baseAddress, rest.count)
+                let n = write(fd, rest.baseAddress, rest.count)
                 if n < 0 {
                     if errno == EINTR { continue }
                     return
@@ -47,23 +46,5 @@ enum Output {
                 rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(n))
             }
         }
-    }
-}
-
-/// The local time zone's offset from UTC, from the C library (TZ, or the
-/// system's zone).
-enum LocalTime {
-    static let offset: Time.UTCOffset = { seconds in
-        var time = time_t(seconds)
-        var parts = tm()
-        guard localtime_r(&time, &parts) != nil else { return 0 }
-        return Int(parts.tm_gmtoff)
-    }
-
-    /// Now, on the wall clock.
-    static func now() -> Codec.Timestamp {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Timestamp(seconds: Int64(spec.tv_sec), nanos: Int32(spec.tv_nsec))
     }
 }

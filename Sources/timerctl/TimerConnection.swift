@@ -100,21 +100,21 @@ final class TimerConnection: Sendable {
                 backoff.reset()
             }
             let error = outcome.error
-            switch error?.code {
-            case .unauthenticated?, .permissionDenied?, .unimplemented?:
-                continuation.yield(.failed(TimerctlError(cannot: "watch timers", error!, target: target)))
-                return
-            case .invalidArgument? where !lastEventID.isEmpty:
-                lastEventID = ""  // The server does not take that id: start over from a snapshot.
-                continue
-            case .invalidArgument?:
-                continuation.yield(.failed(TimerctlError(cannot: "watch timers", error!, target: target)))
-                return
-            case .unavailable? where !connectedOnce:
-                continuation.yield(.failed(TimerctlError(cannot: "watch timers", error!, target: target)))
-                return
-            default:
-                break
+            if let error {
+                switch error.code {
+                case .invalidArgument where !lastEventID.isEmpty:
+                    lastEventID = ""  // The server does not take that id: start over from a snapshot.
+                    continue
+                case .unauthenticated, .permissionDenied, .unimplemented, .invalidArgument:
+                    continuation.yield(.failed(TimerctlError(cannot: "watch timers", error, target: target)))
+                    return
+                case .unavailable where !connectedOnce:
+                    // Never reached: a wrong address or a server that is down.
+                    continuation.yield(.failed(TimerctlError(cannot: "watch timers", error, target: target)))
+                    return
+                default:
+                    break
+                }
             }
             let reason: String
             if outcome.silent {
