@@ -1,7 +1,5 @@
 import ArgumentParser
-import ClientLib
 import Codec
-import RPC
 import TimerctlCore
 
 /// `timerctl active`: running and paused timers with totals.
@@ -15,9 +13,7 @@ struct Active: AsyncParsableCommand {
         defer { connection.close() }
         var request = GetActiveTimersRequest()
         request.accountID = account
-        let response = try await connection.call("list active timers") { [request] (client, callOptions) async throws(RPCError) in
-            try await client.getActiveTimers(request, options: callOptions)
-        }
+        let response = try await connection.active(request)
         if options.json {
             Output.json(.object(["timers": .timers(response.timers), "meta": .meta(response.meta)]))
         } else {

@@ -1,7 +1,5 @@
 import ArgumentParser
-import ClientLib
 import Codec
-import RPC
 import TimerctlCore
 
 /// `timerctl health`: the service's health figures.
@@ -15,9 +13,7 @@ struct Health: AsyncParsableCommand {
     func run() async throws {
         let connection = try options.connect()
         defer { connection.close() }
-        let response = try await connection.call("get the service's health") { (client, callOptions) async throws(RPCError) in
-            try await client.getSystemHealth(GetSystemHealthRequest(), options: callOptions)
-        }
+        let response = try await connection.health()
         if options.json {
             Output.json(.health(response))
         } else {

@@ -1,7 +1,5 @@
 import ArgumentParser
-import ClientLib
 import Codec
-import RPC
 import TimerctlCore
 
 /// `timerctl list`: timers, newest first, a page at a time.
@@ -47,9 +45,7 @@ struct List: AsyncParsableCommand {
         var next = ""
         repeat {
             request.pageSize = Int32(min(limit - timers.count, 500))
-            let page = try await connection.call("list timers") { [request] (client, callOptions) async throws(RPCError) in
-                try await client.listTimers(request, options: callOptions)
-            }
+            let page = try await connection.list(request)
             timers += page.timers
             meta = page.meta ?? meta
             next = page.nextPageToken

@@ -1,7 +1,5 @@
 import ArgumentParser
-import ClientLib
 import Codec
-import RPC
 import TimerctlCore
 
 /// `timerctl sessions ID`: the running spans of one timer.
@@ -18,9 +16,7 @@ struct Sessions: AsyncParsableCommand {
         request.pageSize = 500
         var sessions: [TimerSession] = []
         repeat {
-            let page = try await connection.call("list the sessions of timer \(id)") { [request] (client, callOptions) async throws(RPCError) in
-                try await client.listTimerSessions(request, options: callOptions)
-            }
+            let page = try await connection.sessions(request)
             sessions += page.sessions
             request.pageToken = page.nextPageToken
         } while !request.pageToken.isEmpty

@@ -1,7 +1,5 @@
 import ArgumentParser
-import ClientLib
 import Codec
-import RPC
 import TimerctlCore
 
 /// `timerctl start`: creates a timer, running.
@@ -31,9 +29,7 @@ struct Start: AsyncParsableCommand {
         request.deviceID = device
         let connection = try options.connect()
         defer { connection.close() }
-        let response = try await connection.call("start a timer") { (client, callOptions) async throws(RPCError) in
-            try await client.createTimer(request, options: callOptions)
-        }
+        let response = try await connection.start(request)
         if options.json {
             Output.json(.object(["timer": .timer(response.timer), "meta": .meta(response.meta), "created": .bool(response.created)]))
         } else if let timer = response.timer {

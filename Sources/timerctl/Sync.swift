@@ -1,7 +1,5 @@
 import ArgumentParser
-import ClientLib
 import Codec
-import RPC
 import TimerctlCore
 
 #if canImport(Glibc)
@@ -111,9 +109,7 @@ struct Sync: AsyncParsableCommand {
 
         let connection = try options.connect()
         defer { connection.close() }
-        let response = try await connection.call("sync") { [request] (client, callOptions) async throws(RPCError) in
-            try await client.syncTimers(request, options: callOptions)
-        }
+        let response = try await connection.sync(request)
         if options.json {
             Output.json(.sync(response))
         } else {

@@ -42,10 +42,51 @@ final class TimerConnection: Sendable {
     }
 
     // MARK: Calls
+    //
+    // One method per call timerctl makes; a failure becomes a TimerctlError
+    // that says what could not be done and why.
 
-    /// Runs one call on behalf of `action` (`pause timer 42`); a failure
-    /// becomes a `TimerctlError` that says what could not be done and why.
-    func call<Response>(
+    func start(_ request: CreateTimerRequest) async throws(TimerctlError) -> CreateTimerResponse {
+        try await call("start a timer") { (client, options) async throws(RPCError) in try await client.createTimer(request, options: options) }
+    }
+
+    func pause(_ request: PauseTimerRequest) async throws(TimerctlError) -> PauseTimerResponse {
+        try await call("pause timer \(request.id)") { (client, options) async throws(RPCError) in try await client.pauseTimer(request, options: options) }
+    }
+
+    func resume(_ request: ResumeTimerRequest) async throws(TimerctlError) -> ResumeTimerResponse {
+        try await call("resume timer \(request.id)") { (client, options) async throws(RPCError) in try await client.resumeTimer(request, options: options) }
+    }
+
+    func stop(_ request: StopTimerRequest) async throws(TimerctlError) -> StopTimerResponse {
+        try await call("stop timer \(request.id)") { (client, options) async throws(RPCError) in try await client.stopTimer(request, options: options) }
+    }
+
+    func list(_ request: ListTimersRequest) async throws(TimerctlError) -> ListTimersResponse {
+        try await call("list timers") { (client, options) async throws(RPCError) in try await client.listTimers(request, options: options) }
+    }
+
+    func active(_ request: GetActiveTimersRequest) async throws(TimerctlError) -> GetActiveTimersResponse {
+        try await call("list active timers") { (client, options) async throws(RPCError) in try await client.getActiveTimers(request, options: options) }
+    }
+
+    func sessions(_ request: ListTimerSessionsRequest) async throws(TimerctlError) -> ListTimerSessionsResponse {
+        try await call("list the sessions of timer \(request.id)") { (client, options) async throws(RPCError) in
+            try await client.listTimerSessions(request, options: options)
+        }
+    }
+
+    func sync(_ request: SyncTimersRequest) async throws(TimerctlError) -> SyncTimersResponse {
+        try await call("sync") { (client, options) async throws(RPCError) in try await client.syncTimers(request, options: options) }
+    }
+
+    func health() async throws(TimerctlError) -> GetSystemHealthResponse {
+        try await call("get the service's health") { (client, options) async throws(RPCError) in
+            try await client.getSystemHealth(GetSystemHealthRequest(), options: options)
+        }
+    }
+
+    private func call<Response>(
         _ action: String, _ body: (TimerServiceClient, CallOptions) async throws(RPCError) -> Response
     ) async throws(TimerctlError) -> Response {
         do {

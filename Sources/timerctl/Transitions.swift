@@ -1,7 +1,5 @@
 import ArgumentParser
-import ClientLib
 import Codec
-import RPC
 import TimerctlCore
 
 /// What pause, resume and stop share: a timer id, an optional expected
@@ -15,11 +13,11 @@ struct TransitionArguments: ParsableArguments {
     var expectedVersion: Int64?
     @Option(help: ArgumentHelp("The device to record as making the change.", valueName: "name")) var device = "timerctl"
 
-    /// Runs the call and prints the timer and figures it returns.
-    func perform(_ verb: String, _ body: (TimerServiceClient, CallOptions) async throws(RPCError) -> (VaultTimer?, Meta?)) async throws {
+    /// Makes the call with a connection and prints the timer and figures it returns.
+    func perform(_ body: (TimerConnection) async throws(TimerctlError) -> (VaultTimer?, Meta?)) async throws {
         let connection = try options.connect()
         defer { connection.close() }
-        let (timer, meta) = try await connection.call("\(verb) timer \(id)", body)
+        let (timer, meta) = try await body(connection)
         if options.json {
             Output.json(.object(["timer": .timer(timer), "meta": .meta(meta)]))
         } else if let timer {
@@ -38,8 +36,8 @@ struct Pause: AsyncParsableCommand {
         request.id = arguments.id
         request.expectedSyncVersion = arguments.expectedVersion
         request.deviceID = arguments.device
-        try await arguments.perform("pause") { (client, options) async throws(RPCError) in
-            let response = try await client.pauseTimer(request, options: options)
+        try await arguments.perform { (connection) async throws(TimerctlError) in
+            let response = try await connection.pause(request)
             return (response.timer, response.meta)
         }
     }
@@ -55,8 +53,8 @@ struct Resume: AsyncParsableCommand {
         request.id = arguments.id
         request.expectedSyncVersion = arguments.expectedVersion
         request.deviceID = arguments.device
-        try await arguments.perform("resume") { (client, options) async throws(RPCError) in
-            let response = try await client.resumeTimer(request, options: options)
+        try await arguments.perform { (connection) async throws(TimerctlError) in
+            let response = try await connection.resume(request)
             return (response.timer, response.meta)
         }
     }
@@ -72,8 +70,8 @@ struct Stop: AsyncParsableCommand {
         request.id = arguments.id
         request.expectedSyncVersion = arguments.expectedVersion
         request.deviceID = arguments.device
-        try await arguments.perform("stop") { (client, options) async throws(RPCError) in
-            let response = try await client.stopTimer(request, options: options)
+        try await arguments.perform { (connection) async throws(TimerctlError) in
+            let response = try await connection.stop(request)
             return (response.timer, response.meta)
         }
     }
