@@ -17,15 +17,16 @@ struct Sync: AsyncParsableCommand {
         discussion: """
             The changes come from a JSON file (--file, - for standard input), or describe one timer with flags:
               timerctl sync --id 42 --version 3 --transition pause@-20m
-              timerctl sync --account 1 --description "Notes on the train" --started-at -1h --transition stop@-10m
+              timerctl sync --account 1 --description Notes --started-at -1h
 
             The file: {"device_id": "laptop", "last_sync": TIME, "timers": [{"id": 42, "sync_version": 3, \
             "transitions": [{"action": "pause", "at": "-20m"}]}, {"client_ref": UUID, "account_id": 1, \
             "description": "…", "started_at": "-1h", "status": "running"}]}. A timer's status may be left out \
             (its last transition's result; running for a new timer without transitions).
 
-            Times: RFC 3339 (2026-05-01T10:00:00Z), now, or a span before now (-15m, -1h30m, -2d). \
-            Exit status 2 when the server rejected a timer.
+            Times: RFC 3339 (2026-05-01T10:00:00Z), now, or a span before now (-15m, -1h30m, -2d), resolved \
+            when sent: a file meant to be sent again should give absolute times. Exit status 2 when the server \
+            rejected a timer.
             """
     )
 
