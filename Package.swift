@@ -191,9 +191,23 @@ let package = Package(
             name: "LiveStateTests",
             dependencies: ["LiveState", "VaultCrypto", "TimerDomain"]
         ),
+        // MARK: timerctl: what it shows (text, tables, JSON, the watch screen) in
+        // TimerctlCore; the executable parses arguments, calls and draws.
+        .target(
+            name: "TimerctlCore",
+            dependencies: ["Codec", "RPC"]
+        ),
         .executableTarget(
             name: "timerctl",
-            dependencies: ["ClientLib", "RPC", "Codec", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "TimerctlCore", "ClientLib", "RPC", "Codec", "CLinux",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Core unit tests, and the built timerctl against live timerd processes.
+        .testTarget(
+            name: "TimerctlTests",
+            dependencies: ["TimerctlCore", "ClientLib", "RPC", "Codec", "Storage", "LiveState", "CLinux"]
         ),
 
         // Runs the built timerd binary; Storage sets up and inspects its database.
