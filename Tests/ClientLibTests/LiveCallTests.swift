@@ -107,6 +107,31 @@ struct LiveCallTests {
         }
     }
 
+    @Test func anAdministratorOverseesAnotherUsersTimers() async throws {
+        try await LiveSetup.with { setup in
+            let ada = try await setup.user("Ada")
+            guard let bossID = Int64(try await setup.admin("create-user", "--name", "Boss", "--email", "boss@example.com")) else {
+                throw SetupFailure("no user id")
+            }
+            try await setup.admin("add-member", "--account", String(ada.accountID), "--user", String(bossID), "--role", "admin")
+            let bossToken = try await setup.admin("create-token", "--user", String(bossID), "--abilities", "timers:read,timers:admin")
+            let server = try await setup.startServer()
+            let client = try setup.client(port: server.port, user: ada)
+            defer { client.close() }
+            let boss = try setup.client(port: server.port, user: TestUser(id: bossID, accountID: ada.accountID, token: bossToken))
+            defer { boss.close() }
+            let timer = try #require(try await client.createTimer(accountID: ada.accountID, description: "Left running").timer)
+
+            let overseen = try await boss.adminActiveTimers(accountID: ada.accountID)
+            #expect(overseen.timers.map(\.id) == [timer.id])
+            #expect(overseen.timers.first?.userID == ada.id)
+            #expect(try await boss.adminPause(timer.id, reason: "nobody is working at 3 am").timer?.status == .paused)
+            #expect(try await boss.adminResume(timer.id, reason: "back").timer?.status == .running)
+            #expect(try await boss.adminStop(timer.id, reason: "end of day").timer?.status == .stopped)
+            #expect(try await client.getTimer(timer.id).timer?.status == .stopped)
+        }
+    }
+
     @Test func errorsCarryTheServersCodeAndMessage() async throws {
         try await LiveSetup.with { setup in
             let ada = try await setup.user("Ada")
