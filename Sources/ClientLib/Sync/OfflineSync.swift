@@ -20,9 +20,9 @@
 ///   together. A failed sync is tried again with a growing wait (5 s doubling
 ///   to 60 s, or the server's `retry-after`). ``setOnline(_:)`` stops and
 ///   restarts the attempts; ``syncNow()`` syncs at once.
-/// - Each sync sends the timers with pending changes (created offline by
-///   their `client_ref`, known ones with the `sync_version` their changes are
-///   based on) and adopts what the server answers: its timer for each, its
+/// - Each sync sends the timers with pending changes, up to 500 (created
+///   offline by their `client_ref`, known ones with the `sync_version` their
+///   changes are based on), and adopts what the server answers: its timer for each, its
 ///   conflicts (the server wins), and the server timers the device did not
 ///   know. Re-sending a sync whose answer was lost changes nothing twice.
 /// - ``events`` reports every sync, successful or not.
@@ -67,6 +67,9 @@ public actor OfflineSync {
     private var syncing = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
     private var closed = false
+
+    /// The most timers one SyncTimers request may carry.
+    static let maximumTimersPerSync = 500
 
     /// The server's `sync_timestamp` of the last successful sync: the next
     /// one asks for server changes since then.
@@ -240,7 +243,8 @@ public actor OfflineSync {
     /// One sync (the caller holds the turn).
     private func sync() async throws(TimerClientError) -> SyncReport {
         perform(scheduler.started(at: .now))
-        let sent = store.filter(\.hasPendingChanges)
+        // SyncTimers takes 500 timers at most; the rest go in the next sync.
+        let sent = Array(store.filter(\.hasPendingChanges).prefix(Self.maximumTimersPerSync))
         var request = SyncTimersRequest()
         request.deviceID = configuration.deviceID
         request.timers = sent.map(\.deviceTimer)
