@@ -132,6 +132,40 @@ struct LiveCallTests {
         }
     }
 
+    @Test func overTLSTheClientVerifiesTheServerAgainstItsRoots() async throws {
+        let certificates = try await testCertificates()
+        try await LiveSetup.with { setup in
+            let ada = try await setup.user("Ada")
+            let server = try await setup.startServer(extra: ["TIMERD_TLS_CERT": certificates + "/server.pem",
+                                                             "TIMERD_TLS_KEY": certificates + "/server.key"])
+            let trusted = try TimerClient(configuration: .init(
+                address: "127.0.0.1:\(server.port)", token: ada.token,
+                tls: .init(trustRoots: certificates + "/ca.pem", serverName: "localhost")))
+            defer { trusted.close() }
+            let created = try await trusted.createTimer(accountID: ada.accountID, description: "Over TLS")
+            #expect(created.timer?.description == "Over TLS")
+            var events = trusted.watchTimers().makeAsyncIterator()
+            let snapshot = try await events.next()
+            #expect(snapshot?.timers.count == 1)
+
+            // Another CA's roots: the handshake is refused, and not retried into success.
+            let wary = try TimerClient(configuration: .init(
+                address: "127.0.0.1:\(server.port)", token: ada.token,
+                tls: .init(trustRoots: certificates + "/wrong-ca.pem", serverName: "localhost"), retry: .none))
+            defer { wary.close() }
+            await expectFailure(.unavailable) { () async throws(TimerClientError) in _ = try await wary.activeTimers() }
+            // Plaintext to a TLS server fails too.
+            let plain = try setup.client(port: server.port, user: ada, retry: .none)
+            defer { plain.close() }
+            do throws(TimerClientError) {
+                _ = try await plain.activeTimers(options: CallOptions(timeout: .seconds(10)))
+                Issue.record("h2c to a TLS server succeeded")
+            } catch {
+                #expect(error.code != .ok)
+            }
+        }
+    }
+
     @Test func errorsCarryTheServersCodeAndMessage() async throws {
         try await LiveSetup.with { setup in
             let ada = try await setup.user("Ada")

@@ -203,6 +203,33 @@ final class ServerProcess: Sendable {
     }
 }
 
+/// The directory of the test certificates (`scripts/test-certs dir`: made
+/// when missing).
+func testCertificates() async throws -> String {
+    let root = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/bash")
+    process.arguments = [root.appendingPathComponent("scripts/test-certs").path, "dir"]
+    process.currentDirectoryURL = root
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    let (ended, continuation) = AsyncStream.makeStream(of: Int32.self)
+    process.terminationHandler = { process in
+        continuation.yield(process.terminationStatus)
+        continuation.finish()
+    }
+    try process.run()
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    var iterator = ended.makeAsyncIterator()
+    let status = await iterator.next() ?? -1
+    guard status == 0, let directory = text.split(separator: "\n").last, !directory.isEmpty else {
+        throw SetupFailure("scripts/test-certs dir failed (exit status \(status)); run it by hand to see why")
+    }
+    return String(directory)
+}
+
 /// A user with an account and a token, made with `timerd admin`.
 struct TestUser: Sendable {
     var id: Int64
@@ -291,10 +318,11 @@ final class LiveSetup: Sendable {
         return TestUser(id: id, accountID: account, token: token)
     }
 
-    /// Starts `timerd serve` on `port` (a free one when nil) and returns it.
+    /// Starts `timerd serve` on `port` (a free one when nil), with `extra`
+    /// settings, and returns it.
     @discardableResult
-    func startServer(port: Int? = nil) async throws -> ServerProcess {
-        let server = try await ServerProcess(port: try port ?? freePort(), environment: environment)
+    func startServer(port: Int? = nil, extra: [String: String] = [:]) async throws -> ServerProcess {
+        let server = try await ServerProcess(port: try port ?? freePort(), environment: environment.merging(extra) { $1 })
         servers.withLock { $0[server.port] = server }
         return server
     }
