@@ -67,7 +67,8 @@ struct OfflineSyncTests {
             let server = try await setup.startServer()
             let client = try setup.client(port: server.port, user: ada)
             defer { client.close() }
-            let device = OfflineSync(client: client, configuration: .init(deviceID: "laptop", interval: .seconds(2)))
+            // The default interval, 5 s: ample for three local changes.
+            let device = OfflineSync(client: client, configuration: .init(deviceID: "laptop"))
             var events = device.events.makeAsyncIterator()
 
             let first = await device.start(accountID: ada.accountID, description: "First")

@@ -340,7 +340,7 @@ final class LiveSetup: Sendable {
 
     /// A client of the server on `port` as `user`.
     func client(port: Int, user: TestUser, retry: RetryPolicy = RetryPolicy(), deviceID: String = "tests") throws -> TimerClient {
-        try TimerClient(configuration: .init(address: "127.0.0.1:\(port)", token: user.token, defaultTimeout: .seconds(20),
+        try TimerClient(configuration: .init(address: "127.0.0.1:\(port)", token: user.token, defaultTimeout: .seconds(60),
                                              retry: retry, deviceID: deviceID))
     }
 }
