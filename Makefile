@@ -3,11 +3,12 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: help bootstrap build test interop interop-only proto fuzz bench venv certs services-up services-down run clean
+.PHONY: help bootstrap build test examples interop interop-only proto fuzz bench venv certs services-up services-down run clean
 
 help:
 	@echo "make test   install what is missing, build, start PostgreSQL and Redis under .run/, run every test"
 	@echo "make run    build timerd, start PostgreSQL and Redis under .run/, serve on 127.0.0.1:50051 with a demo user and token"
+	@echo "make examples  build each package in examples/ and check its output against a live timerd (part of make test)"
 	@echo "make interop  gRPC interop with grpcio both ways and the HTTP/2 attack suite (part of make test)"
 	@echo "make proto  regenerate everything made from proto/ (C code, descriptor sets, Swift stubs)"
 	@echo "make fuzz   run the codec and server-session fuzzers (FUZZ_SECONDS each, default 60; or FUZZ_RUNS executions)"
@@ -35,7 +36,13 @@ services-down:
 test: build services-up venv certs
 	@eval "$$(scripts/services env)" && scripts/leak-check
 	@eval "$$(scripts/services env)" && swift test --skip-build $(SWIFT_BUILD_FLAGS)
+	@TIMERD_BINARY="$$(swift build --show-bin-path $(SWIFT_BUILD_FLAGS))/timerd" scripts/examples-test
 	@$(MAKE) --no-print-directory interop-only
+
+# The example packages (examples/), built in debug against this checkout and run
+# against a live timerd (scripts/examples-test).
+examples: build services-up
+	@TIMERD_BINARY="$$(swift build --show-bin-path $(SWIFT_BUILD_FLAGS))/timerd" scripts/examples-test
 
 # gRPC interop with grpcio both ways, and the HTTP/2 attack suite (Tests/interop, pytest).
 interop: build venv certs

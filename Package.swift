@@ -215,6 +215,13 @@ let package = Package(
             name: "TimerdTests",
             dependencies: ["Storage", "LiveState", "RPC", "Codec", "ClientLib"]
         ),
+
+        // The client runtime against a scripted in-process server and against
+        // live timerd processes (Storage makes their schemas, LiveState checks their Redis).
+        .testTarget(
+            name: "ClientLibTests",
+            dependencies: ["ClientLib", "RPC", "Codec", "Storage", "LiveState"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

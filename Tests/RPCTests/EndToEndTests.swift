@@ -13,6 +13,7 @@ struct EchoService: RPCService {
     static let hang = MethodDescriptor(service: name, method: "Hang", kind: .unary)
     static let fail = MethodDescriptor(service: name, method: "Fail", kind: .unary)
     static let flood = MethodDescriptor(service: name, method: "Flood", kind: .serverStreaming)
+    static let peer = MethodDescriptor(service: name, method: "Peer", kind: .unary)
 
     /// Fired when the slow handler starts waiting, and when its task is cancelled.
     let hangStarted = Signal()
@@ -68,6 +69,9 @@ struct EchoService: RPCService {
                 try await writer.send(numbered)
                 floodSent.fire()
             }
+        }
+        router.registerUnary(Self.peer) { (_: VaultTimer, context: ServerContext) -> VaultTimer in
+            VaultTimer.with { $0.deviceID = context.peer }  // Which connection the call came on.
         }
         router.registerUnary(Self.fail) { (request: VaultTimer, _: ServerContext) -> VaultTimer in
             throw RPCError(code: .failedPrecondition, message: "timer \(request.id) is stopped — 100% sure", metadata: Metadata(["x-reason": "stopped"]))
@@ -370,6 +374,54 @@ struct EndToEndTests {
         while try await iterator.next() != nil { count += 1 }
         await shutdown
         #expect(count == 20_000)
+    }
+}
+
+/// A connection that got GOAWAY finishes its streams while new calls go to a
+/// new connection, whose stream ids start again at 1.
+@Suite("Client connections after GOAWAY", .timeLimit(.minutes(1)))
+struct DrainingConnectionTests {
+    /// Regression: calls were kept by stream id alone, so a new connection's
+    /// stream 3 replaced the draining connection's stream 3 in the table, and
+    /// the old stream's reset ended the new, unrelated call.
+    @Test func aNewConnectionsCallsAreNotTakenForTheDrainingOnes() async throws {
+        // Each connection gets GOAWAY (NO_ERROR) after 300 ms, streams in flight go on.
+        try await withEchoServer(configure: { $0.maxConnectionAge = .milliseconds(300) }) { (_: GRPCServer, channel: GRPCChannel, service: EchoService) async throws in
+            func peer() async throws -> String {
+                let response: VaultTimer = try await channel.unary(EchoService.peer, request: VaultTimer(), options: CallOptions())
+                return response.deviceID
+            }
+            func hang() -> Task<VaultTimer, any Error> {
+                Task { try await channel.unary(EchoService.hang, request: VaultTimer(), options: CallOptions()) }
+            }
+            let first = try await peer()  // Stream 1 of the first connection.
+            let old = hang()  // Stream 3 of the first connection.
+            await service.hangStarted.wait(for: 1)
+            // Until the GOAWAY is in, calls go on the first connection; then
+            // one opens the second (its stream 1).
+            let deadline = ContinuousClock.now + .seconds(20)
+            var current = first
+            while current == first && ContinuousClock.now < deadline { current = try await peer() }
+            try #require(current != first, "no GOAWAY within 20 s")
+            let new = hang()  // Stream 3 of the second connection.
+            await service.hangStarted.wait(for: 2)
+
+            old.cancel()
+            _ = await old.result
+            await service.cancellations.wait(for: 1)  // The old stream's reset reached the server.
+            new.cancel()
+            let outcome = await new.result
+            guard case .failure(let error) = outcome else {
+                Issue.record("the hanging call succeeded")
+                return
+            }
+            // Still running until cancelled here, not ended by the other connection's reset.
+            #expect((error as? RPCError)?.message == "the call was cancelled by the client")
+            // And its stream was reset on the server.
+            let end = ContinuousClock.now + .seconds(20)
+            while service.cancellations.count < 2 && ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(service.cancellations.count == 2, "the second call's stream was not reset")
+        }
     }
 }
 

@@ -181,6 +181,12 @@ public final class GRPCChannel: RPCChannel {
 
 /// The channel's connection: opened on demand, its calls by stream id.
 /// Confined to the channel's loop.
+///
+/// After a GOAWAY the connection drains: its streams go on while new calls
+/// open a new connection, whose stream ids start again at 1. So calls are
+/// kept per connection — the current one's in `calls`, each draining one's
+/// in `draining` until it closes — and every delegate event is looked up on
+/// the connection it came from.
 final class ClientConnectionHandler: HTTP2ConnectionDelegate, @unchecked Sendable {
     private let address: Socket.Address
     private let loop: EventLoop
@@ -190,6 +196,7 @@ final class ClientConnectionHandler: HTTP2ConnectionDelegate, @unchecked Sendabl
     private var active = false
     private var waiting: [(ClientCall, [HTTP2Header], [UInt8], Bool)] = []
     private var calls: [Int32: ClientCall] = [:]
+    private var draining: [ObjectIdentifier: (connection: HTTP2Connection, calls: [Int32: ClientCall])] = [:]
 
     init(address: Socket.Address, loop: EventLoop, tls: TLSContext?, serverName: String) {
         self.address = address
@@ -235,7 +242,14 @@ final class ClientConnectionHandler: HTTP2ConnectionDelegate, @unchecked Sendabl
     }
 
     func close() {
-        connection?.close(error: HTTP2Error(code: .closed, message: "the channel was closed"))
+        let error = HTTP2Error(code: .closed, message: "the channel was closed")
+        connection?.close(error: error)
+        for (_, old) in draining { old.connection.close(error: error) }
+    }
+
+    /// The call on `stream` of `connection`, current or draining.
+    private func call(_ connection: HTTP2Connection, _ stream: Int32) -> ClientCall? {
+        connection === self.connection ? calls[stream] : draining[ObjectIdentifier(connection)]?.calls[stream]
     }
 
     func connectionActive(_ connection: HTTP2Connection) {
@@ -248,29 +262,34 @@ final class ClientConnectionHandler: HTTP2ConnectionDelegate, @unchecked Sendabl
     }
 
     func connectionClosed(_ connection: HTTP2Connection, error: HTTP2Error?) {
-        guard connection === self.connection else { return }
+        let reason = RPCError(code: .unavailable, message: "the connection to \(address) was lost\(error.map { ": \($0)" } ?? "")")
+        guard connection === self.connection else {
+            // A draining connection: its remaining calls end here.
+            let old = draining.removeValue(forKey: ObjectIdentifier(connection))
+            for (_, call) in old?.calls ?? [:] { call.connectionFailed(reason) }
+            return
+        }
         self.connection = nil
         active = false
-        let reason = RPCError(code: .unavailable, message: "the connection to \(address) was lost\(error.map { ": \($0)" } ?? "")")
         for (_, call) in calls { call.connectionFailed(reason) }
         calls.removeAll()
         failWaiting(reason)
     }
 
     func headersBegan(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory) {
-        calls[stream]?.headersBegan()
+        call(connection, stream)?.headersBegan()
     }
 
     func header(_ connection: HTTP2Connection, stream: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
-        calls[stream]?.header(name: name, value: value) ?? true
+        call(connection, stream)?.header(name: name, value: value) ?? true
     }
 
     func headersEnded(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory, endStream: Bool) {
-        calls[stream]?.headersEnded(endStream: endStream)
+        call(connection, stream)?.headersEnded(endStream: endStream)
     }
 
     func data(_ connection: HTTP2Connection, stream: Int32, bytes: UnsafeRawBufferPointer) {
-        if let call = calls[stream] {
+        if let call = call(connection, stream) {
             call.received(bytes)
         } else {
             connection.consume(bytes.count, on: stream)  // A call that already ended.
@@ -283,20 +302,31 @@ final class ClientConnectionHandler: HTTP2ConnectionDelegate, @unchecked Sendabl
     }
 
     func streamClosed(_ connection: HTTP2Connection, stream: Int32, errorCode: UInt32) {
-        calls.removeValue(forKey: stream)?.closed(errorCode: errorCode)
+        if connection === self.connection {
+            calls.removeValue(forKey: stream)?.closed(errorCode: errorCode)
+        } else {
+            draining[ObjectIdentifier(connection)]?.calls.removeValue(forKey: stream)?.closed(errorCode: errorCode)
+        }
     }
 
     func streamWritable(_ connection: HTTP2Connection, stream: Int32) {
-        calls[stream]?.writable()
+        call(connection, stream)?.writable()
     }
 
     func goAwayReceived(_ connection: HTTP2Connection, lastStreamID: Int32, errorCode: UInt32) {
+        let key = ObjectIdentifier(connection)
+        var table = connection === self.connection ? calls : draining[key]?.calls ?? [:]
         // Streams above lastStreamID were not processed: retrying them is safe.
-        for (stream, call) in calls where stream > lastStreamID {
-            calls[stream] = nil
+        for (stream, call) in table where stream > lastStreamID {
+            table[stream] = nil
             call.connectionFailed(RPCError(code: .unavailable, message: "the server is going away (GOAWAY) and did not process the call"))
         }
-        // New calls go to a new connection.
-        if self.connection === connection { active = false; self.connection = nil }
+        // The connection drains its streams; new calls go to a new connection.
+        draining[key] = (connection, table)
+        if self.connection === connection {
+            calls.removeAll()
+            active = false
+            self.connection = nil
+        }
     }
 }

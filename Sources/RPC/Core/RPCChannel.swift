@@ -66,8 +66,10 @@ public struct ResponseStream<Message: ProtoMessage>: AsyncSequence, Sendable {
 
     init(source: any ClientResponseSource) { self.source = source }
 
-    /// A stream that fails at once with `error` (for calls that could not start).
-    init(failed error: RPCError) { self.source = FailedSource(error: error) }
+    /// A stream that fails at once with `error`: for calls that could not
+    /// start, and for channels that refuse a call before sending it (a
+    /// wrapper that was closed, or whose own checks failed).
+    public init(failed error: RPCError) { self.source = FailedSource(error: error) }
 
     /// The response headers' metadata.
     public func initialMetadata() async throws(RPCError) -> Metadata { try await source.initialMetadata() }
