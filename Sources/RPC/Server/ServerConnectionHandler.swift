@@ -8,7 +8,11 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
     private let router: MethodRouter
     private let limits: ServerLimits
     private let maxHeaderListSize: Int
-    private weak var registry: ConnectionRegistry?
+    /// Strong: the cycle registry → connection → handler → registry ends
+    /// when the connection closes and leaves the registry. (A weak reference
+    /// would give the registry a side table, which LeakSanitizer reports as
+    /// a leak when the registry is still alive at exit.)
+    private let registry: ConnectionRegistry
     /// The request header block being received: blocks never interleave.
     private var block: (stream: Int32, headers: RequestHeaders)?
     private var calls: [Int32: ServerCall] = [:]
@@ -92,8 +96,8 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
         for (_, call) in calls { call.closed(errorCode: 8) }
         calls.removeAll()
         block = nil
-        registry?.remove(connection)
-        registry?.scheduleMemoryTrim(on: connection.loop)
+        registry.remove(connection)
+        registry.scheduleMemoryTrim(on: connection.loop)
     }
 
     /// The number of calls in progress.
