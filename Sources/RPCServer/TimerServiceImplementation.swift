@@ -3,17 +3,18 @@ import RPC
 import Storage
 import TimerDomain
 
-/// `servicevault.timer.v1.TimerService` on PostgreSQL: each call
+/// `servicevault.timer.v1.TimerService` on PostgreSQL and Redis: each call
 /// authenticates its token, checks the ability it needs, validates its
-/// input, and reads or changes the user's timers through one repository call
-/// (one transaction for a change).
+/// input, and reads or changes the user's timers through the repository
+/// (one transaction, usually one statement, for a change); each committed
+/// change is then published to the live half (`LiveTimers`).
 ///
-/// Implemented here: CreateTimer, GetTimer, ListTimers, GetActiveTimers,
-/// PauseTimer, ResumeTimer, StopTimer, UpdateTimer, DeleteTimer, BulkTimers,
-/// ListTimerSessions, the admin calls (AdminListActiveTimers,
+/// Here: CreateTimer, GetTimer, ListTimers, GetActiveTimers, PauseTimer,
+/// ResumeTimer, StopTimer, UpdateTimer, DeleteTimer, BulkTimers,
+/// ListTimerSessions and the admin calls (AdminListActiveTimers,
 /// AdminPause/Resume/StopTimer: `timers:admin`, over the accounts the caller
-/// administers), and SyncTimers (`+Sync.swift`). The
-/// other methods answer UNIMPLEMENTED, naming themselves, until they are built.
+/// administers). SyncTimers is in `+Sync.swift`, WatchTimers in
+/// `+Watch.swift`, GetSystemHealth in `+Health.swift`.
 public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
     let timers: TimerRepository
     let authenticator: Authenticator
@@ -294,10 +295,6 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
             response.nextPageToken = page.nextPageToken ?? ""
             return response
         }
-    }
-
-    static func notYet(_ method: String) -> RPCError {
-        RPCError(code: .unimplemented, message: "servicevault.timer.v1.TimerService/\(method) is not implemented by this server yet")
     }
 
     // MARK: Shared steps
