@@ -252,7 +252,8 @@ struct PostgresPoolTests {
 
     @Test func selectForUpdateSerializesConcurrentTransactions() async throws {
         try await TestDatabase.withSchema { url, _ in
-            try await TestDatabase.withPool(url: url, maximumConnections: 4) { pool in
+            // Generous: the transactions queue on one row lock, slowly under sanitizers.
+            try await TestDatabase.withPool(url: url, maximumConnections: 4, defaultTimeout: .seconds(60)) { pool in
                 try await pool.withConnection { connection in
                     _ = try await connection.query("CREATE TABLE counters (id int PRIMARY KEY, value int NOT NULL)")
                     _ = try await connection.query("INSERT INTO counters VALUES (1, 0)")
@@ -388,7 +389,7 @@ struct PostgresPoolTests {
     @Test func shutdownFailsWaitersAndClosesEveryConnection() async throws {
         let application = "pool_shutdown_\(UUID().uuidString.prefix(8).lowercased())"
         let url = TestDatabase.url(try TestDatabase.url(), adding: "application_name=\(application)")
-        let pool = PostgresPool(configuration: .init(url: url, maximumConnections: 1))
+        let pool = PostgresPool(configuration: .init(url: url, maximumConnections: 1, defaultTimeout: .seconds(60)))
         let gate = Gate()
         let holder = Task {
             try await pool.withConnection { connection in
