@@ -155,9 +155,14 @@ final class EventCollector: Sendable {
     private let box = Box()
     private let task = Mutex<Task<Void, Never>?>(nil)
 
-    init(_ stream: ResponseStream<TimerEvent>) {
+    /// Collects `stream`'s events. `owner` (the server instance whose
+    /// channel carries the stream) is kept alive until the collecting task
+    /// ends: a task that starts or resumes after the channel was released
+    /// would wait on a stopped event loop forever.
+    init(_ stream: ResponseStream<TimerEvent>, keepingAlive owner: (any Sendable & AnyObject)? = nil) {
         let box = self.box
         let started = Task {
+            defer { withExtendedLifetime(owner) {} }
             do {
                 for try await event in stream {
                     box.state.withLock { $0.events.append(event) }

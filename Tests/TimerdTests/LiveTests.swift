@@ -56,7 +56,7 @@ struct LiveTests {
         var request = WatchTimersRequest()
         request.lastEventID = lastEventID
         request.heartbeatIntervalSeconds = heartbeat
-        return EventCollector(instance.client.watchTimers(request, options: bearer(user.token, timeout: nil)))
+        return EventCollector(instance.client.watchTimers(request, options: bearer(user.token, timeout: nil)), keepingAlive: instance)
     }
 
     @Test func aWatcherOnOneInstanceSeesChangesMadeThroughTheOtherInOrder() async throws {
