@@ -20,7 +20,7 @@ package struct PreparedStatement: Sendable, Hashable {
     /// The server-side name, unique in the program (for example
     /// `"timers.pause"`).
     package let name: String
-    /// One SQL statement with `$1`, `$2`, … placeholders.
+    /// One SQL statement with `$1`, `$2`, … parameters.
     package let sql: String
 
     /// Declares a statement. Nothing is sent to the server until a connection
