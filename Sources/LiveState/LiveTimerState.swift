@@ -1,4 +1,3 @@
-import Foundation
 import TimerDomain
 
 /// The live state of one timer as kept in Redis under
@@ -13,7 +12,7 @@ import TimerDomain
 /// since the Unix epoch), sealed by `StateKeyring`. `current_session_duration`
 /// is as of `last_updated`; readers compute the live one from
 /// `current_session_start`.
-package struct LiveTimerState: Sendable, Hashable, Codable {
+package struct LiveTimerState: Sendable, Hashable {
     package var id: Int64
     package var userID: Int64
     /// `running`, `paused` or `stopped` (`TimerState.Status` raw values).
@@ -39,57 +38,9 @@ package struct LiveTimerState: Sendable, Hashable, Codable {
     /// The billing rate in minor units per hour, with its currency code.
     package var rateMinorUnitsPerHour: Int64?
     package var currency: String?
+}
 
-    enum CodingKeys: String, CodingKey {
-        case id
-        case userID = "user_id"
-        case status
-        case startedAt = "started_at"
-        case pausedAt = "paused_at"
-        case stoppedAt = "stopped_at"
-        case totalDuration = "total_duration"
-        case currentSessionStart = "current_session_start"
-        case currentSessionDuration = "current_session_duration"
-        case lastUpdated = "last_updated"
-        case deviceID = "device_id"
-        case syncVersion = "sync_version"
-        case deletedAt = "deleted_at"
-        case accountID = "account_id"
-        case projectID = "project_id"
-        case billingRateID = "billing_rate_id"
-        case description
-        case clientRef = "client_ref"
-        case createdAt = "created_at"
-        case rateMinorUnitsPerHour = "rate_minor_units_per_hour"
-        case currency
-    }
-
-    /// Writes every field, absent ones as `null`, as the seed's object does.
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(userID, forKey: .userID)
-        try container.encode(status, forKey: .status)
-        try container.encode(startedAt, forKey: .startedAt)
-        try container.encode(pausedAt, forKey: .pausedAt)
-        try container.encode(stoppedAt, forKey: .stoppedAt)
-        try container.encode(totalDuration, forKey: .totalDuration)
-        try container.encode(currentSessionStart, forKey: .currentSessionStart)
-        try container.encode(currentSessionDuration, forKey: .currentSessionDuration)
-        try container.encode(lastUpdated, forKey: .lastUpdated)
-        try container.encode(deviceID, forKey: .deviceID)
-        try container.encode(syncVersion, forKey: .syncVersion)
-        try container.encode(deletedAt, forKey: .deletedAt)
-        try container.encode(accountID, forKey: .accountID)
-        try container.encode(projectID, forKey: .projectID)
-        try container.encode(billingRateID, forKey: .billingRateID)
-        try container.encode(description, forKey: .description)
-        try container.encode(clientRef, forKey: .clientRef)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(rateMinorUnitsPerHour, forKey: .rateMinorUnitsPerHour)
-        try container.encode(currency, forKey: .currency)
-    }
-
+extension LiveTimerState {
     /// The live state of a timer with these fields and `state`.
     package init(
         id: Int64, userID: Int64, accountID: Int64, projectID: Int64?, billingRateID: Int64?,
@@ -157,23 +108,127 @@ package struct LiveTimerState: Sendable, Hashable, Codable {
         }
     }
 
-    /// The JSON form.
+    /// The JSON form: every member, absent ones as `null`, names sorted.
     package func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        // Encoding plain integers and strings cannot fail.
-        // swiftlint:disable:next force_try
-        return Array(try! encoder.encode(self))
+        var writer = FlatJSON.Writer()
+        writer.member("account_id", accountID)
+        writer.member("billing_rate_id", billingRateID)
+        writer.member("client_ref", clientRef)
+        writer.member("created_at", createdAt)
+        writer.member("currency", currency)
+        writer.member("current_session_duration", currentSessionDuration)
+        writer.member("current_session_start", currentSessionStart)
+        writer.member("deleted_at", deletedAt)
+        writer.member("description", description)
+        writer.member("device_id", deviceID)
+        writer.member("id", id)
+        writer.member("last_updated", lastUpdated)
+        writer.member("paused_at", pausedAt)
+        writer.member("project_id", projectID)
+        writer.member("rate_minor_units_per_hour", rateMinorUnitsPerHour)
+        writer.member("started_at", startedAt)
+        writer.member("status", status)
+        writer.member("stopped_at", stoppedAt)
+        writer.member("sync_version", syncVersion)
+        writer.member("total_duration", totalDuration)
+        writer.member("user_id", userID)
+        return writer.finish()
     }
 
-    /// Reads the JSON form.
+    /// Reads the JSON form (members in any order; unknown ones are ignored).
     ///
-    /// - Throws: `malformedValue` when `bytes` is not such JSON.
+    /// - Throws: `malformedValue` when `bytes` is not such JSON, or a member
+    ///   is missing or of the wrong type.
     package init(decoding bytes: [UInt8]) throws(LiveStateError) {
+        let members: [(name: String, value: FlatJSON.Value)]
         do {
-            self = try JSONDecoder().decode(Self.self, from: Data(bytes))
+            members = try FlatJSON.members(of: bytes)
         } catch {
-            throw LiveStateError(code: .malformedValue, message: "a stored timer state is not valid: \(error)")
+            throw LiveStateError(code: .malformedValue, message: "a stored timer state is not valid JSON: \(error)")
         }
+        var fields = Fields()
+        for (name, value) in members {
+            try fields.set(name, value)
+        }
+        self = try fields.state()
+    }
+}
+
+/// The members of a stored state as they are read.
+private struct Fields {
+    var id, userID, totalDuration, currentSessionDuration, lastUpdated, syncVersion, accountID, createdAt: Int64?
+    var startedAt, pausedAt, stoppedAt, currentSessionStart, deletedAt, projectID, billingRateID, rateMinorUnitsPerHour: Int64??
+    var status, deviceID, description: String?
+    var clientRef, currency: String??
+
+    mutating func set(_ name: String, _ value: FlatJSON.Value) throws(LiveStateError) {
+        switch name {
+        case "id": id = try Self.integer(value, name)
+        case "user_id": userID = try Self.integer(value, name)
+        case "total_duration": totalDuration = try Self.integer(value, name)
+        case "current_session_duration": currentSessionDuration = try Self.integer(value, name)
+        case "last_updated": lastUpdated = try Self.integer(value, name)
+        case "sync_version": syncVersion = try Self.integer(value, name)
+        case "account_id": accountID = try Self.integer(value, name)
+        case "created_at": createdAt = try Self.integer(value, name)
+        case "started_at": startedAt = .some(try Self.optionalInteger(value, name))
+        case "paused_at": pausedAt = .some(try Self.optionalInteger(value, name))
+        case "stopped_at": stoppedAt = .some(try Self.optionalInteger(value, name))
+        case "current_session_start": currentSessionStart = .some(try Self.optionalInteger(value, name))
+        case "deleted_at": deletedAt = .some(try Self.optionalInteger(value, name))
+        case "project_id": projectID = .some(try Self.optionalInteger(value, name))
+        case "billing_rate_id": billingRateID = .some(try Self.optionalInteger(value, name))
+        case "rate_minor_units_per_hour": rateMinorUnitsPerHour = .some(try Self.optionalInteger(value, name))
+        case "status": status = try Self.string(value, name)
+        case "device_id": deviceID = try Self.string(value, name)
+        case "description": description = try Self.string(value, name)
+        case "client_ref": clientRef = .some(try Self.optionalString(value, name))
+        case "currency": currency = .some(try Self.optionalString(value, name))
+        default: break
+        }
+    }
+
+    func state() throws(LiveStateError) -> LiveTimerState {
+        guard let id, let userID, let totalDuration, let currentSessionDuration, let lastUpdated, let syncVersion,
+              let accountID, let createdAt, let status, let deviceID, let description else {
+            throw Self.malformed("a stored timer state lacks a required member")
+        }
+        // Members that may be null must still be present, as the writer
+        // always writes them.
+        guard let startedAt, let pausedAt, let stoppedAt, let currentSessionStart, let deletedAt, let projectID,
+              let billingRateID, let rateMinorUnitsPerHour, let clientRef, let currency else {
+            throw Self.malformed("a stored timer state lacks a member")
+        }
+        return LiveTimerState(
+            id: id, userID: userID, status: status, startedAt: startedAt, pausedAt: pausedAt, stoppedAt: stoppedAt,
+            totalDuration: totalDuration, currentSessionStart: currentSessionStart,
+            currentSessionDuration: currentSessionDuration, lastUpdated: lastUpdated, deviceID: deviceID,
+            syncVersion: syncVersion, deletedAt: deletedAt, accountID: accountID, projectID: projectID,
+            billingRateID: billingRateID, description: description, clientRef: clientRef, createdAt: createdAt,
+            rateMinorUnitsPerHour: rateMinorUnitsPerHour, currency: currency)
+    }
+
+    private static func integer(_ value: FlatJSON.Value, _ name: String) throws(LiveStateError) -> Int64 {
+        guard case .integer(let integer) = value else { throw malformed("member \(name) of a stored timer state is not an integer") }
+        return integer
+    }
+
+    private static func optionalInteger(_ value: FlatJSON.Value, _ name: String) throws(LiveStateError) -> Int64? {
+        if value == .null { return nil }
+        return try integer(value, name)
+    }
+
+    private static func string(_ value: FlatJSON.Value, _ name: String) throws(LiveStateError) -> String {
+        guard case .string(let string) = value else { throw malformed("member \(name) of a stored timer state is not a string") }
+        return string
+    }
+
+    private static func optionalString(_ value: FlatJSON.Value, _ name: String) throws(LiveStateError) -> String? {
+        if value == .null { return nil }
+        return try string(value, name)
+    }
+
+    private static func malformed(_ message: String) -> LiveStateError {
+        LiveStateError(code: .malformedValue, message: message)
     }
 }

@@ -53,12 +53,28 @@ public struct APIToken: Sendable, Hashable {
         guard let header = metadata["authorization"] else {
             throw RPCError(code: .unauthenticated, message: "missing 'authorization: Bearer <token>' metadata")
         }
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+        // `Bearer`, in any case, then spaces, the token, and maybe spaces: read
+        // as bytes, since every call passes here.
+        let bytes = header.utf8
+        var start = bytes.startIndex
+        while start != bytes.endIndex, bytes[start] == UInt8(ascii: " ") { start = bytes.index(after: start) }
+        let scheme = Array("bearer".utf8)
+        var cursor = start
+        for expected in scheme {
+            guard cursor != bytes.endIndex, bytes[cursor] | 0x20 == expected else {
+                throw RPCError(code: .unauthenticated, message: "the authorization metadata is not 'Bearer <token>'")
+            }
+            cursor = bytes.index(after: cursor)
+        }
+        var tokenStart = cursor
+        while tokenStart != bytes.endIndex, bytes[tokenStart] == UInt8(ascii: " ") { tokenStart = bytes.index(after: tokenStart) }
+        var tokenEnd = bytes.endIndex
+        while tokenEnd != tokenStart, bytes[bytes.index(before: tokenEnd)] == UInt8(ascii: " ") { tokenEnd = bytes.index(before: tokenEnd) }
+        guard tokenStart != cursor, tokenStart != tokenEnd else {
             throw RPCError(code: .unauthenticated, message: "the authorization metadata is not 'Bearer <token>'")
         }
         do {
-            return try APIToken(parsing: String(parts[1]).trimmingCharacters(in: " "))
+            return try APIToken(parsing: String(Substring(header.utf8[tokenStart..<tokenEnd])))
         } catch {
             throw RPCError(code: .unauthenticated, message: "invalid token: \(error.message)")
         }
@@ -100,11 +116,5 @@ enum Base64URL {
             out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)]]
         }
         return String(decoding: out, as: UTF8.self)
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in character: Character) -> String {
-        String(drop { $0 == character }.reversed().drop { $0 == character }.reversed())
     }
 }
