@@ -1,3 +1,4 @@
+import Synchronization
 import TimerDomain
 
 extension TimerSQL {
@@ -156,5 +157,117 @@ extension TimerRepository {
         }
         guard let row = result.rows.first else { return nil }
         return try TimerSQL.record(from: row)
+    }
+}
+
+extension TimerSQL {
+    /// `applyTransition` for a state known without reading it: the same
+    /// writes over version $13, returning the timer as written (its other
+    /// columns as they are now), or no row when the version has moved.
+    ///
+    /// $1…$20 as `applyTransition`; $21 request id, $22 at, $23 reason (the
+    /// account of the audit row comes from the timer). The condition of the
+    /// last line is evaluated once, before any row: it must not divide
+    /// when nothing was written.
+    static let applyKnownTransition = PreparedStatement(
+        name: "timers.apply_known_transition",
+        sql: """
+            WITH t AS (
+                UPDATE timers
+                SET status = $3, started_at = $4::timestamptz, paused_at = $5::timestamptz,
+                    stopped_at = $6::timestamptz, current_session_start = $7::timestamptz,
+                    total_duration = $8, last_updated = $9::timestamptz, device_id = $10,
+                    sync_version = $11, deleted_at = $12::timestamptz
+                WHERE user_id = $1 AND id = $2 AND sync_version = $13
+                RETURNING *
+            ), closed AS (
+                UPDATE timer_sessions SET ended_at = $16::timestamptz, duration = $17::bigint
+                WHERE $14::text = 'close' AND user_id = $1 AND timer_id = $2 AND ended_at IS NULL
+                  AND started_at = $15::timestamptz AND EXISTS (SELECT 1 FROM t)
+                RETURNING 1
+            ), opened AS (
+                INSERT INTO timer_sessions (user_id, timer_id, started_at, device_id)
+                SELECT $1, $2, $15::timestamptz, $10 FROM t WHERE $14::text = 'open'
+            ), audited AS (
+                INSERT INTO audit_log (user_id, actor_user_id, token_id, action, timer_id, account_id,
+                                       sync_version_before, sync_version_after, request_id, device_id, at, details)
+                SELECT $1, $18::bigint, $19::bigint, $20, $2, t.account_id, $13::bigint, $11, $21, $10, $22::timestamptz,
+                       CASE WHEN $23::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('reason', $23::text) END
+                FROM t
+            )
+            SELECT \(timerColumns)
+            FROM t LEFT JOIN billing_rates r ON r.account_id = t.account_id AND r.id = t.billing_rate_id
+            WHERE CASE WHEN $14::text = 'close' AND (SELECT count(*) FROM t) = 1
+                       THEN 1 / (SELECT count(*) FROM closed)::int ELSE 1 END = 1
+            """
+    )
+}
+
+extension TimerRepository {
+    /// A transition decided on the state this repository last saw of the
+    /// timer, written in one statement over that state's version. Returns
+    /// nil — and has written nothing — when there is no such state, when the
+    /// domain would not simply apply the command to it (refusals and re-sent
+    /// requests are answered from a fresh read), or when the version has
+    /// moved since (another instance, or a sync, changed the timer).
+    func applyingFromHint(
+        id: Int64, userID: Int64, command: TimerCommand, expectedSyncVersion: Int64?, deviceID: String,
+        actor: AuditActor, at: Instant, deadline: ContinuousClock.Instant?
+    ) async throws -> (record: TimerRecord, transition: TimerTransition)? {
+        guard let known = hints.state(of: id, userID: userID),
+              case .applied(let transition)? = try? Self.decide(known, command, expectedSyncVersion, at, deviceID) else {
+            return nil
+        }
+        let state = transition.state
+        var session: (kind: String, start: Instant?, end: Instant?, seconds: Int64?) = ("none", nil, nil, nil)
+        switch transition.session {
+        case .none: break
+        case .open(let start): session = ("open", start, nil, nil)
+        case .close(let start, let end, let seconds): session = ("close", start, end, seconds)
+        }
+        let written = try await pool.withConnection(deadline: deadline) { connection in
+            try await connection.execute(TimerSQL.applyKnownTransition, [
+                String(userID), String(id), state.status.rawValue, TimerSQL.text(state.startedAt),
+                TimerSQL.text(state.pausedAt), TimerSQL.text(state.stoppedAt), TimerSQL.text(state.currentSessionStartedAt),
+                String(state.closedSeconds), TimerSQL.text(state.lastUpdated), TimerSQL.device(deviceID),
+                String(state.syncVersion), TimerSQL.text(state.deletedAt), String(known.syncVersion),
+                session.kind, TimerSQL.text(session.start), TimerSQL.text(session.end), TimerSQL.text(session.seconds),
+                TimerSQL.text(actor.userID), TimerSQL.text(actor.tokenID), transition.change.rawValue,
+                TimerSQL.requestID(actor.requestID), TimerSQL.text(at), actor.reason,
+            ])
+        }
+        guard let row = written.rows.first else {
+            hints.forget(id)
+            return nil
+        }
+        return (try TimerSQL.record(from: row), transition)
+    }
+}
+
+/// The last state a repository read or wrote of each timer, bounded: a hint
+/// only, since other instances change timers too — a write over a hint is
+/// always conditional on its version.
+final class StateHints: Sendable {
+    /// Beyond this many timers the hints are dropped and begun again.
+    static let capacity = 100_000
+
+    private let states = Mutex<[Int64: (userID: Int64, state: TimerState)]>([:])
+
+    func state(of id: Int64, userID: Int64) -> TimerState? {
+        states.withLock { states in
+            guard let entry = states[id], entry.userID == userID else { return nil }
+            return entry.state
+        }
+    }
+
+    func remember(_ record: TimerRecord) {
+        states.withLock { states in
+            if states.count >= Self.capacity, states[record.id] == nil { states.removeAll(keepingCapacity: true) }
+            states[record.id] = (record.userID, record.state)
+        }
+    }
+
+    func forget(_ id: Int64) {
+        _ = states.withLock { $0.removeValue(forKey: id) }
     }
 }

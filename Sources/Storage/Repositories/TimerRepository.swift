@@ -36,6 +36,9 @@ package struct TimerRepository: Sendable {
 
     /// The pool the repository runs on.
     package let pool: PostgresPool
+    /// The states this repository last read or wrote, by timer: they let a
+    /// transition skip its read (`applyingFromHint`).
+    let hints = StateHints()
 
     /// A repository over `pool`.
     package init(pool: PostgresPool) {
@@ -88,6 +91,7 @@ package struct TimerRepository: Sendable {
             userID: userID, accountID: accountID, projectID: projectID, billingRateID: billingRateID,
             description: description, clientRef: clientRef, deviceID: deviceID, start: start, actor: actor, at: at,
             deadline: deadline) {
+            hints.remember(created)
             return (created, true)
         }
         // A key already used, or something out of reach: the transaction
@@ -280,17 +284,26 @@ package struct TimerRepository: Sendable {
         deadline: ContinuousClock.Instant? = nil
     ) async throws -> (record: TimerRecord, transition: TimerTransition?) {
         let deviceID = try Validation.deviceID(deviceID)
-        // Two round trips in the usual case: read, then one statement that
-        // writes over the version read (see `TimerRepository+OneStatement`).
+        // One round trip when this repository knows the timer's current
+        // state: the statement writes over the version it knew.
+        if let done = try await applyingFromHint(
+            id: id, userID: userID, command: command, expectedSyncVersion: expectedSyncVersion,
+            deviceID: deviceID, actor: actor, at: at, deadline: deadline) {
+            hints.remember(done.record)
+            return (done.record, done.transition)
+        }
+        // Two otherwise: read, then one statement that writes over the
+        // version read (see `TimerRepository+OneStatement`).
         if let done = try await applyingOptimistically(
             id: id, userID: userID, command: command, expectedSyncVersion: expectedSyncVersion,
             deviceID: deviceID, actor: actor, at: at, deadline: deadline) {
+            hints.remember(done.record)
             return done
         }
         // Someone changed the timer between the read and the write: take the
         // row lock, so concurrent changes of one timer queue up instead of
         // retrying against each other.
-        return try await pool.transaction(deadline: deadline) { tx in
+        let done = try await pool.transaction(deadline: deadline) { tx -> (record: TimerRecord, transition: TimerTransition?) in
             let locked = try await tx.execute(TimerSQL.lockTimer, [String(userID), String(id)])
             guard let row = locked.rows.first else { throw Self.timerNotFound }
             var record = try TimerSQL.record(from: row)
@@ -307,6 +320,8 @@ package struct TimerRepository: Sendable {
             record.deletedAt = transition.state.deletedAt
             return (record, transition)
         }
+        hints.remember(done.record)
+        return done
     }
 
     // MARK: - Forgotten timers
