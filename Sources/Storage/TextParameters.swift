@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Statement parameters laid out for `PQexecParams` in text format: every
 /// non-nil value NUL-terminated in one contiguous buffer, `nil` passed as a
 /// null pointer (SQL `NULL`).
@@ -22,7 +26,11 @@ struct TextParameters {
                 offsets.append(nil)
                 continue
             }
-            guard !value.utf8.contains(0) else {
+            let hasNUL = value.utf8.withContiguousStorageIfAvailable { bytes in
+                guard let base = bytes.baseAddress, !bytes.isEmpty else { return false }
+                return memchr(base, 0, bytes.count) != nil
+            } ?? value.utf8.contains(0)
+            guard !hasNUL else {
                 throw StorageError(
                     code: .invalidArgument,
                     message: "parameter $\(index + 1) contains a NUL byte, which text parameters cannot carry"

@@ -88,6 +88,29 @@ package struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible 
         let secondOfDay = seconds.flooredRemainder(dividingBy: 86_400)
         let (year, month, day) = Self.civilDate(daysSinceEpoch: days)
         let micro = microsecondsSinceEpoch.flooredRemainder(dividingBy: 1_000_000)
+        if (0...9_999).contains(year) {
+            // The usual case, written straight into the string's storage: it
+            // is made for every timestamp sent to PostgreSQL.
+            return String(unsafeUninitializedCapacity: 27) { buffer in
+                var index = 0
+                func put(_ value: Int64, _ width: Int) {
+                    var rest = value
+                    for offset in stride(from: width - 1, through: 0, by: -1) {
+                        buffer[index + offset] = UInt8(ascii: "0") + UInt8(rest % 10)
+                        rest /= 10
+                    }
+                    index += width
+                }
+                func put(_ byte: Unicode.Scalar) {
+                    buffer[index] = UInt8(ascii: byte)
+                    index += 1
+                }
+                put(year, 4); put("-"); put(month, 2); put("-"); put(day, 2); put("T")
+                put(secondOfDay / 3_600, 2); put(":"); put(secondOfDay / 60 % 60, 2); put(":"); put(secondOfDay % 60, 2)
+                put("."); put(micro, 6); put("Z")
+                return index
+            }
+        }
         return "\(Self.padded(year, 4))-\(Self.padded(month, 2))-\(Self.padded(day, 2))"
             + "T\(Self.padded(secondOfDay / 3_600, 2)):\(Self.padded(secondOfDay / 60 % 60, 2))"
             + ":\(Self.padded(secondOfDay % 60, 2)).\(Self.padded(micro, 6))Z"

@@ -10,6 +10,24 @@ struct InstantTests {
         #expect(instant.description == "2024-12-01T09:30:15.000042Z")
         #expect(Instant.epoch.description == "1970-01-01T00:00:00.000000Z")
         #expect(Instant(2000, 2, 29, 23, 59, 59).description == "2000-02-29T23:59:59.000000Z")
+        // The edges of four-digit years, and beyond them.
+        #expect(Instant(0, 1, 1, 0, 0, 0).description == "0000-01-01T00:00:00.000000Z")
+        #expect(Instant(9999, 12, 31, 23, 59, 59, microsecond: 999_999).description == "9999-12-31T23:59:59.999999Z")
+        #expect(Instant(10000, 1, 1, 0, 0, 0).description == "10000-01-01T00:00:00.000000Z")
+        #expect(Instant(-1, 12, 31, 0, 0, 0).description == "-0001-12-31T00:00:00.000000Z")
+        // Any instant's text names the calendar fields it was made from.
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let (y, mo, d) = (Int64.random(in: 1...9_999, using: &generator), Int64.random(in: 1...12, using: &generator),
+                              Int64.random(in: 1...28, using: &generator))
+            let (h, mi, se, us) = (Int64.random(in: 0...23, using: &generator), Int64.random(in: 0...59, using: &generator),
+                                   Int64.random(in: 0...59, using: &generator), Int64.random(in: 0...999_999, using: &generator))
+            func padded(_ value: Int64, _ width: Int) -> String {
+                String(repeating: "0", count: width - String(value).count) + String(value)
+            }
+            let expected = "\(padded(y, 4))-\(padded(mo, 2))-\(padded(d, 2))T\(padded(h, 2)):\(padded(mi, 2)):\(padded(se, 2)).\(padded(us, 6))Z"
+            #expect(Instant(y, mo, d, h, mi, se, microsecond: us).description == expected)
+        }
     }
 
     @Test("protobuf Timestamp fields both ways, before and after the epoch")

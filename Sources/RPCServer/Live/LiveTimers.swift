@@ -150,10 +150,13 @@ package final class LiveTimers: Sendable {
             case .close(let start, let end, _): (start.microsecondsSinceEpoch, end.microsecondsSinceEpoch)
             default: nil
             }
-            _ = try await store.publish(
-                LiveTimerState(record), event: try event.serializedBytes(), closedSession: closed,
+            let live = LiveTimerState(record)
+            let published = try await store.publish(
+                live, event: try event.serializedBytes(), closedSession: closed,
                 deadline: .now + configuration.publishTimeout)
             state.withLock { $0.lastPublishFailure = nil }
+            // The state just written need not be opened again by the next read.
+            if published != nil, let stored = try? TimerRecord(live) { remember(stored) }
         } catch {
             state.withLock { $0.lastPublishFailure = .now }
             hub.deliverLocally(user: record.userID, event: event)
@@ -180,16 +183,21 @@ package final class LiveTimers: Sendable {
                     continue
                 }
                 let record = try TimerRecord(store.open(entry, user: user))
-                decoded.withLock { cache in
-                    if cache.count >= Self.decodedCapacity { cache.removeAll(keepingCapacity: true) }
-                    cache[entry.timerID] = record
-                }
+                remember(record)
                 records.append(record)
             }
             return records
         } catch {
             markUntrusted(error)
             return nil
+        }
+    }
+
+    /// Keeps a decoded state for reads of the same version.
+    private func remember(_ record: TimerRecord) {
+        decoded.withLock { cache in
+            if cache.count >= Self.decodedCapacity, cache[record.id] == nil { cache.removeAll(keepingCapacity: true) }
+            cache[record.id] = record
         }
     }
 
