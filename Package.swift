@@ -7,6 +7,14 @@ import PackageDescription
 /// Swift module only: `Codec` (protobuf-c; `Interop` uses its bridge for the
 /// interop protos), `Storage` (libpq), `LiveState` (hiredis), the transport
 /// modules (nghttp2, OpenSSL for TLS), and `VaultCrypto` (OpenSSL's EVP).
+/// The modules every call passes through (HTTP/2 and gRPC framing) are built
+/// for release without the run-time exclusivity checks: the compiler still
+/// proves what it can statically, and debug and sanitizer builds (`make
+/// test`) keep every dynamic check.
+let hotPathSettings: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
 let package = Package(
     name: "ServiceVaultTimers",
     products: [
@@ -87,11 +95,13 @@ let package = Package(
         ),
         .target(
             name: "HTTP2",
-            dependencies: ["CNGHTTP2", "COpenSSL", "CLinux"]
+            dependencies: ["CNGHTTP2", "COpenSSL", "CLinux"],
+            swiftSettings: hotPathSettings
         ),
         .target(
             name: "RPC",
-            dependencies: ["HTTP2", "Codec", "CZlib"]
+            dependencies: ["HTTP2", "Codec", "CZlib"],
+            swiftSettings: hotPathSettings
         ),
         .target(
             name: "RPCServer",

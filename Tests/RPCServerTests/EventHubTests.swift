@@ -105,7 +105,34 @@ struct EventHubTests {
         var iterator = watcher.items.makeAsyncIterator()
         let started = ContinuousClock.now
         guard case .heartbeat? = await iterator.next() else { Issue.record("no heartbeat"); return }
-        #expect(ContinuousClock.now - started >= .milliseconds(900))
+        // The first in the second half of the interval, then one an interval.
+        let first = ContinuousClock.now
+        #expect(first - started >= .milliseconds(450))
+        guard case .heartbeat? = await iterator.next() else { Issue.record("no second heartbeat"); return }
+        #expect(ContinuousClock.now - first >= .milliseconds(900))
         hub.close()
+    }
+
+    @Test func streamsOpenedTogetherDoNotBeatTogether() async throws {
+        let hub = hub(RecordingSubscriber())
+        let watchers = (0..<200).map { _ in hub.register(user: 1, heartbeat: .seconds(2)) }
+        let started = ContinuousClock.now
+        let firstBeats = await withTaskGroup(of: Duration.self) { group in
+            for watcher in watchers {
+                group.addTask {
+                    for await item in watcher.items { if case .heartbeat = item { break } }
+                    return ContinuousClock.now - started
+                }
+            }
+            var all: [Duration] = []
+            for await elapsed in group { all.append(elapsed) }
+            return all
+        }
+        hub.close()
+        let earliest = try #require(firstBeats.min()), latest = try #require(firstBeats.max())
+        #expect(earliest >= .milliseconds(950))
+        // 200 first beats spread over the interval's second half, several
+        // 250 ms ticks apart, not one burst.
+        #expect(latest - earliest >= .milliseconds(500))
     }
 }

@@ -52,7 +52,10 @@ package final class EventHub: Sendable {
             self.user = user
             (items, continuation) = AsyncStream.makeStream(of: Item.self, bufferingPolicy: .bufferingNewest(capacity))
             self.heartbeat = heartbeat
-            self.beat = Mutex((ContinuousClock.now + heartbeat, false))
+            // The first beat falls anywhere in the second half of the
+            // interval, so that streams opened together (a reconnecting
+            // fleet) do not beat together ever after.
+            self.beat = Mutex((ContinuousClock.now + heartbeat * Double.random(in: 0.5...1.0), false))
         }
 
         /// Whether items were dropped since the last call (then the reader
