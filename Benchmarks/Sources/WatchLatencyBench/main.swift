@@ -4,7 +4,7 @@
 //
 //   WatchLatencyBench --change HOST:PORT --watch HOST:PORT --users FILE
 //                     [--devices 10] [--rate 1000] [--seconds 5] [--rounds 3]
-//                     [--streams-per-channel 80] [--watch-pid PID]
+//                     [--streams-per-channel 80] [--watch-pid PID] [--heartbeat-seconds 0]
 //
 // FILE has one user a line: `USER_ID ACCOUNT_ID TOKEN`. Each user gets one
 // running timer (CreateTimer through --change), then DEVICES WatchTimers
@@ -16,7 +16,8 @@
 // DEVICES a second (so about RATE events a second reach the subscribers):
 // each pauses or resumes the timer of a random user whose timer is not being
 // changed already. After each round it waits (30 s at most) until every
-// subscriber of each changed user has that change's event.
+// subscriber of each changed user has that change's event. Streams ask for
+// HEARTBEAT-SECONDS between heartbeats (0, the default: the server's, 15 s).
 //
 // Latency of a delivery: from the start of the change's call to the event's
 // arrival at a subscriber (monotonic clock). A second figure, from the
@@ -55,6 +56,7 @@ struct Settings: Sendable {
     var change = "", watch = "", usersFile = ""
     var devices = 10, rate = 1_000, seconds = 5, rounds = 3, streamsPerChannel = 80
     var watchPID: Int32 = 0
+    var heartbeatSeconds: Int32 = 0
 }
 
 func parse() -> Settings {
@@ -72,13 +74,16 @@ func parse() -> Settings {
         case "--rounds": settings.rounds = Int(value) ?? 0
         case "--streams-per-channel": settings.streamsPerChannel = Int(value) ?? 0
         case "--watch-pid": settings.watchPID = Int32(value) ?? 0
+        case "--heartbeat-seconds":
+            guard let seconds = Int32(value), (0...300).contains(seconds) else { fail("--heartbeat-seconds must be 0 to 300") }
+            settings.heartbeatSeconds = seconds
         default: fail("unknown flag \(flag)")
         }
     }
     guard !settings.change.isEmpty, !settings.watch.isEmpty, !settings.usersFile.isEmpty, settings.devices > 0,
           settings.rate > 0, settings.seconds > 0, settings.rounds > 0, (1...100).contains(settings.streamsPerChannel) else {
         fail("usage: WatchLatencyBench --change HOST:PORT --watch HOST:PORT --users FILE [--devices D] [--rate EVENTS_PER_S] "
-             + "[--seconds S] [--rounds R] [--streams-per-channel 1-100] [--watch-pid PID]")
+             + "[--seconds S] [--rounds R] [--streams-per-channel 1-100] [--watch-pid PID] [--heartbeat-seconds 0-300]")
     }
     return settings
 }
@@ -240,7 +245,9 @@ let subscriberTasks = (0..<subscriberCount).map { subscriber in
     Task {
         let user = users[subscriber % users.count]
         let timer = timers[subscriber % users.count]
-        let stream = watchClients[subscriber / settings.streamsPerChannel].watchTimers(WatchTimersRequest(), options: user.streamOptions)
+        var request = WatchTimersRequest()
+        request.heartbeatIntervalSeconds = settings.heartbeatSeconds
+        let stream = watchClients[subscriber / settings.streamsPerChannel].watchTimers(request, options: user.streamOptions)
         var first = true
         do {
             for try await event in stream {
