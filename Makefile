@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: help bootstrap build test examples interop interop-only proto fuzz bench venv certs services-up services-down run clean
+.PHONY: help bootstrap build test examples interop interop-only proto fuzz bench bench-smoke bench-smoke-only venv certs services-up services-down run clean
 
 help:
 	@echo "make test   install what is missing, build, start PostgreSQL and Redis under .run/, run every test"
@@ -12,7 +12,8 @@ help:
 	@echo "make interop  gRPC interop with grpcio both ways and the HTTP/2 attack suite (part of make test)"
 	@echo "make proto  regenerate everything made from proto/ (C code, descriptor sets, Swift stubs)"
 	@echo "make fuzz   run the codec and server-session fuzzers (FUZZ_SECONDS each, default 60; or FUZZ_RUNS executions)"
-	@echo "make bench  codec against plain protobuf-c; gRPC health calls against nghttpd and grpcio (h2load); timer calls against pgbench; change→watcher latency across instances"
+	@echo "make bench  every benchmark in one run, written to BENCHMARKS.md: codec against protobuf-c; gRPC health calls on timerd against nghttpd and grpcio and timer calls (h2load); timer changes against pgbench; WatchTimers with 1,000 and 10,000 subscribers across instances"
+	@echo "make bench-smoke  each benchmark for a few seconds on debug builds, checking it runs (.run/bench/smoke.md; part of make test)"
 	@echo "make clean  stop the services and remove build output and .run/"
 
 bootstrap:
@@ -38,6 +39,7 @@ test: build services-up venv certs
 	@eval "$$(scripts/services env)" && swift test --skip-build $(SWIFT_BUILD_FLAGS)
 	@TIMERD_BINARY="$$(swift build --show-bin-path $(SWIFT_BUILD_FLAGS))/timerd" scripts/examples-test
 	@$(MAKE) --no-print-directory interop-only
+	@$(MAKE) --no-print-directory bench-smoke-only
 
 # The example packages (examples/), built in debug against this checkout and run
 # against a live timerd (scripts/examples-test).
@@ -57,11 +59,17 @@ proto: bootstrap
 fuzz: bootstrap
 	scripts/fuzz
 
+# Every benchmark in one run; the report goes to BENCHMARKS.md (scripts/bench).
 bench: bootstrap venv
-	scripts/bench-codec
-	scripts/bench-rpc
-	scripts/bench-timers
-	scripts/bench-watch
+	scripts/bench
+
+# Each benchmark for a few seconds on debug builds, into .run/bench/smoke.md
+# (never BENCHMARKS.md): checks that it runs and gives figures, measures nothing.
+bench-smoke: build services-up venv
+	@$(MAKE) --no-print-directory bench-smoke-only
+
+bench-smoke-only:
+	@BENCH_SMOKE=1 BENCH_TIMERD="$$(swift build --show-bin-path $(SWIFT_BUILD_FLAGS))/timerd" scripts/bench
 
 # Builds timerd, starts the services, serves on 127.0.0.1:50051 with demo records and a
 # token, and waits; Ctrl-C stops timerd (scripts/run).

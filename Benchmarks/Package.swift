@@ -8,14 +8,16 @@ import PackageDescription
 /// counterpart is `c/codec_bench.c`. `scripts/bench-codec` builds and runs both.
 ///
 /// `TimerCycleBench` drives create → pause → resume → stop cycles against a
-/// running `timerd` (`scripts/bench-timers`, beside pgbench).
+/// running `timerd` (`scripts/bench-timers`, beside pgbench), and creates the
+/// running timers `scripts/bench-rpc` reads with h2load.
 ///
 /// `WatchLatencyBench` times changes made through one `timerd` until they
-/// reach many `WatchTimers` subscribers on another (`scripts/bench-watch`).
+/// reach many `WatchTimers` subscribers, of many users, on another
+/// (`scripts/bench-watch`).
 ///
-/// `BenchServer` is a `GRPCServer` serving `grpc.health.v1.Health` only, the
-/// target of `scripts/bench-rpc`, which loads it with h2load side by side with
-/// nghttpd and grpcio's health server.
+/// `scripts/bench` runs them all (`make bench`); the gRPC health Check
+/// comparison loads `timerd` itself with h2load, beside nghttpd and grpcio's
+/// health server (`h2load/grpcio_health_server.py`).
 let package = Package(
     name: "ServiceVaultTimersBenchmarks",
     dependencies: [
@@ -41,12 +43,6 @@ let package = Package(
             dependencies: [
                 .product(name: "ClientLib", package: "ServiceVaultTimers"),
                 .product(name: "Codec", package: "ServiceVaultTimers"),
-                .product(name: "RPC", package: "ServiceVaultTimers"),
-            ]
-        ),
-        .executableTarget(
-            name: "BenchServer",
-            dependencies: [
                 .product(name: "RPC", package: "ServiceVaultTimers"),
             ]
         ),

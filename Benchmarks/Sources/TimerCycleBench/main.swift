@@ -1,11 +1,16 @@
 // TimerCycleBench: timer mutations per second against a running timerd.
 //
 //   TimerCycleBench --target HOST:PORT --token T --account A [--concurrency C] [--seconds S]
+//   TimerCycleBench --target HOST:PORT --token T --account A --create-running N
 //
 // C workers each repeat create → pause → resume → stop (four calls, four
 // transactions) for S seconds on one channel, then the program prints one
-// line: `cycles N seconds S cycles_per_s X calls_per_s Y p50_ms P p99_ms Q`
-// (latency of whole cycles). Errors end the run with a message on stderr.
+// line: `cycles N seconds S cycles_per_s X calls_per_s Y p50_ms P p99_ms Q
+// warmup_cycles W` (latency of whole cycles; W cycles, one per worker, were
+// made before the measured S seconds). Errors end the run with a message on stderr.
+//
+// With --create-running N it only creates N running timers (the load of
+// scripts/bench-rpc's timer calls) and prints `created ID…`.
 import ClientLib
 import Codec
 import Dispatch
@@ -22,7 +27,7 @@ func fail(_ message: String) -> Never {
 }
 
 struct Settings: Sendable {
-    var target = "127.0.0.1:50051", token = "", account: Int64 = 0, concurrency = 16, seconds = 10
+    var target = "127.0.0.1:50051", token = "", account: Int64 = 0, concurrency = 16, seconds = 10, createRunning = 0
 }
 
 func parse() -> Settings {
@@ -36,11 +41,13 @@ func parse() -> Settings {
         case "--account": settings.account = Int64(value) ?? 0
         case "--concurrency": settings.concurrency = Int(value) ?? 0
         case "--seconds": settings.seconds = Int(value) ?? 0
+        case "--create-running": settings.createRunning = Int(value) ?? -1
         default: fail("unknown flag \(flag)")
         }
     }
-    guard !settings.token.isEmpty, settings.account > 0, settings.concurrency > 0, settings.seconds > 0 else {
-        fail("usage: TimerCycleBench --target HOST:PORT --token T --account A [--concurrency C] [--seconds S]")
+    guard !settings.token.isEmpty, settings.account > 0, settings.concurrency > 0, settings.seconds > 0,
+          settings.createRunning >= 0 else {
+        fail("usage: TimerCycleBench --target HOST:PORT --token T --account A [--concurrency C] [--seconds S] [--create-running N]")
     }
     return settings
 }
@@ -77,6 +84,27 @@ func cycle(_ worker: Int) async throws(RPCError) {
     _ = try await client.stopTimer(stop, options: options)
 }
 
+if settings.createRunning > 0 {
+    var ids: [Int64] = []
+    for index in 0..<settings.createRunning {
+        var create = CreateTimerRequest()
+        create.accountID = account
+        create.description = "bench running \(index + 1)"
+        create.deviceID = "bench"
+        do {
+            guard let timer = try await client.createTimer(create, options: options).timer, timer.status == .running else {
+                fail("CreateTimer returned no running timer")
+            }
+            ids.append(timer.id)
+        } catch {
+            fail("CreateTimer failed: \(error)")
+        }
+    }
+    print("created " + ids.map(String.init).joined(separator: " "))
+    channel.close()
+    exit(0)
+}
+
 // Warm-up: connections in the server's pool, prepared statements.
 do {
     for worker in 0..<concurrency { try await cycle(worker) }
@@ -109,5 +137,5 @@ let total = Double(elapsed.components.seconds) + Double(elapsed.components.attos
 let sorted = latencies.sorted()
 func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
 let rate = Double(sorted.count) / total
-print("cycles \(sorted.count) seconds \(String(format: "%.2f", total)) cycles_per_s \(String(format: "%.1f", rate)) calls_per_s \(String(format: "%.1f", rate * 4)) p50_ms \(String(format: "%.2f", percentile(0.5))) p99_ms \(String(format: "%.2f", percentile(0.99)))")
+print("cycles \(sorted.count) seconds \(String(format: "%.2f", total)) cycles_per_s \(String(format: "%.1f", rate)) calls_per_s \(String(format: "%.1f", rate * 4)) p50_ms \(String(format: "%.2f", percentile(0.5))) p99_ms \(String(format: "%.2f", percentile(0.99))) warmup_cycles \(concurrency)")
 channel.close()
