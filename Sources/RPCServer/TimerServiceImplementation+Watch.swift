@@ -73,13 +73,27 @@ extension TimerServiceImplementation {
                 var event = TimerEvent()
                 event.type = .heartbeat
                 event.occurredAt = Timestamp(clock.now)
-                event.meta = try? await meta(for: principal, context, at: clock.now)
+                event.meta = try? await heartbeatMeta(for: principal, context)
                 try await responses.send(event)
             }
         }
         if live.hub.isClosed {
             throw RPCError(code: .unavailable, message: "the server is shutting down; reconnect with your last event_id")
         }
+    }
+
+    /// The figures of a HEARTBEAT: from the active timers the hub knows
+    /// unchanged since they were read, else read (and kept for the next).
+    private func heartbeatMeta(for principal: Principal, _ context: ServerContext) async throws -> Meta {
+        let (known, change) = live.hub.knownActive(user: principal.userID)
+        let records: [TimerRecord]
+        if let known {
+            records = known
+        } else {
+            records = try await activeRecords(principal, context)
+            live.hub.remember(active: records, user: principal.userID, change: change)
+        }
+        return Meta(try domainMeta(records, at: clock.now))
     }
 
     /// Sends a SNAPSHOT of the user's active timers; returns the log position
@@ -90,7 +104,9 @@ extension TimerServiceImplementation {
         // The position first: events after it may already be in the
         // snapshot, and are sent again (harmless: same sync_version).
         let position = await live.lastEventID(user: principal.userID)
+        let change = live.hub.knownActive(user: principal.userID).change
         let records = try await activeRecords(principal, context)
+        live.hub.remember(active: records, user: principal.userID, change: change)
         let now = clock.now
         var event = TimerEvent()
         event.type = .snapshot

@@ -1,7 +1,9 @@
 import Codec
 import LiveState
+import Storage
 import Synchronization
 import Testing
+import TimerDomain
 @testable import RPCServer
 
 /// Records subscriptions instead of talking to Redis.
@@ -10,7 +12,8 @@ final class RecordingSubscriber: EventChannelSubscriber {
     func subscribe(_ channel: String) { log.withLock { $0.append("+" + channel) } }
     func unsubscribe(_ channel: String) { log.withLock { $0.append("-" + channel) } }
     func synchronize() async {}
-    var isConnected: Bool { true }
+    let connected = Mutex(true)
+    var isConnected: Bool { connected.withLock { $0 } }
 }
 
 @Suite("EventHub")
@@ -134,5 +137,59 @@ struct EventHubTests {
         // 200 first beats spread over the interval's second half, several
         // 250 ms ticks apart, not one burst.
         #expect(latest - earliest >= .milliseconds(500))
+    }
+
+    @Test func activeTimersAreKnownUntilTheUserChangesOrTheHubMayHaveMissedAChange() throws {
+        let subscriber = RecordingSubscriber()
+        let hub = hub(subscriber)
+        let state = try TimerState(status: .paused, startedAt: .epoch, pausedAt: .epoch, stoppedAt: nil,
+                                   currentSessionStartedAt: nil, closedSeconds: 0, lastUpdated: .epoch, syncVersion: 1, deviceID: "d")
+        let records = [TimerRecord(id: 9, userID: 1, accountID: 1, projectID: nil, billingRateID: nil, description: "x",
+                                   clientRef: nil, createdAt: .epoch, deletedAt: nil, state: state, rate: nil)]
+        // Not watched: nothing is kept.
+        hub.remember(active: records, user: 1, change: hub.knownActive(user: 1).change)
+        #expect(hub.knownActive(user: 1).records == nil)
+
+        let watcher = hub.register(user: 1, heartbeat: .seconds(60))
+        _ = hub.register(user: 2, heartbeat: .seconds(60))
+        var change = hub.knownActive(user: 1).change
+        hub.remember(active: records, user: 1, change: change)
+        #expect(hub.knownActive(user: 1).records == records)
+
+        // Another user's change leaves it; the user's own drops it.
+        hub.receive(channel: LiveKeys.channel(user: 2), payload: try payload("1-1", 2))
+        #expect(hub.knownActive(user: 1).records == records)
+        hub.receive(channel: LiveKeys.channel(user: 1), payload: try payload("1-2", 2))
+        #expect(hub.knownActive(user: 1).records == nil)
+        // Read before that change: not kept.
+        hub.remember(active: records, user: 1, change: change)
+        #expect(hub.knownActive(user: 1).records == nil)
+        change = hub.knownActive(user: 1).change
+        hub.remember(active: records, user: 1, change: change)
+        #expect(hub.knownActive(user: 1).records == records)
+
+        // Even an event that cannot be read counts as a change.
+        hub.receive(channel: LiveKeys.channel(user: 1), payload: Array("garbage".utf8))
+        #expect(hub.knownActive(user: 1).records == nil)
+        change = hub.knownActive(user: 1).change
+        hub.remember(active: records, user: 1, change: change)
+
+        // While the pub/sub connection is down changes may pass unseen.
+        subscriber.connected.withLock { $0 = false }
+        #expect(hub.knownActive(user: 1).records == nil)
+        subscriber.connected.withLock { $0 = true }
+        #expect(hub.knownActive(user: 1).records == records)
+        // A change made here while Redis is down, and a resync, drop it too.
+        hub.deliverLocally(user: 1, event: event(3))
+        #expect(hub.knownActive(user: 1).records == nil)
+        hub.remember(active: records, user: 1, change: hub.knownActive(user: 1).change)
+        hub.resyncAll()
+        #expect(hub.knownActive(user: 1).records == nil)
+        hub.remember(active: records, user: 1, change: hub.knownActive(user: 1).change)
+
+        // The last watcher gone, nothing is kept.
+        hub.unregister(watcher)
+        #expect(hub.knownActive(user: 1).records == nil)
+        hub.close()
     }
 }

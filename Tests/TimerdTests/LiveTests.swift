@@ -95,6 +95,21 @@ struct LiveTests {
             // Heartbeats every second, with figures.
             #expect(await watcher.wait { $0.contains { $0.type == .heartbeat } })
             #expect(watcher.events.first { $0.type == .heartbeat }?.meta != nil)
+            // A heartbeat after a change counts it, then one after the next.
+            let second = try await createTimer(a, ada, "Second")
+            #expect(await watcher.wait { events in
+                guard let started = events.lastIndex(where: { $0.type == .started && $0.timer?.id == second.id }) else { return false }
+                return events[started...].contains { $0.type == .heartbeat }
+            })
+            let afterStart = watcher.events.drop { !($0.type == .started && $0.timer?.id == second.id) }
+            #expect(afterStart.first { $0.type == .heartbeat }?.meta?.activeCount == 1)
+            try await stop(a, ada, second.id)
+            #expect(await watcher.wait { events in
+                guard let stopped = events.lastIndex(where: { $0.type == .stopped && $0.timer?.id == second.id }) else { return false }
+                return events[stopped...].contains { $0.type == .heartbeat }
+            })
+            let afterStop = watcher.events.drop { !($0.type == .stopped && $0.timer?.id == second.id) }
+            #expect(afterStop.first { $0.type == .heartbeat }?.meta?.activeCount == 0)
             // Another user's stream carries none of it.
             #expect(stranger.changes.map(\.type) == [.snapshot])
         }

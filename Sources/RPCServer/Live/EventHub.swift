@@ -1,5 +1,6 @@
 import Codec
 import LiveState
+import Storage
 import Synchronization
 
 /// The pub/sub side of Redis as the hub needs it: `RedisSubscriber` in the
@@ -78,6 +79,18 @@ package final class EventHub: Sendable {
         var watchers: [Int64: [ObjectIdentifier: Watcher]] = [:]
         var ticker: Task<Void, Never>?
         var closed = false
+        /// Per watched user, the number of the last change that reached the
+        /// hub (from `changeCounter`).
+        var lastChange: [Int64: UInt64] = [:]
+        var changeCounter: UInt64 = 0
+        /// Per watched user, the active timers as read after that change.
+        var known: [Int64: (change: UInt64, records: [TimerRecord])] = [:]
+
+        mutating func changed(_ user: Int64) {
+            changeCounter += 1
+            if watchers[user] != nil { lastChange[user] = changeCounter }
+            known[user] = nil
+        }
     }
 
     private let state = Mutex(State())
@@ -139,6 +152,8 @@ package final class EventHub: Sendable {
             guard state.watchers[watcher.user]?.removeValue(forKey: ObjectIdentifier(watcher)) != nil else { return false }
             if state.watchers[watcher.user]?.isEmpty == true {
                 state.watchers[watcher.user] = nil
+                state.lastChange[watcher.user] = nil
+                state.known[watcher.user] = nil
                 return true
             }
             return false
@@ -168,13 +183,20 @@ package final class EventHub: Sendable {
     /// A message from Redis pub/sub: `<event id> <sealed event>` on a user's
     /// channel. Runs on the subscriber's thread.
     package func receive(channel: String, payload: [UInt8]) {
-        guard let user = LiveKeys.user(ofChannel: channel),
-              let space = payload.firstIndex(of: 0x20),
+        guard let user = LiveKeys.user(ofChannel: channel) else {
+            metrics.withLock { $0.undecodable += 1 }
+            return
+        }
+        // Whatever it says, something of the user's changed.
+        let targets = state.withLock { state in
+            state.changed(user)
+            return state.watchers[user].map { Array($0.values) } ?? []
+        }
+        guard let space = payload.firstIndex(of: 0x20),
               let id = EventID(String(decoding: payload[..<space], as: UTF8.self)) else {
             metrics.withLock { $0.undecodable += 1 }
             return
         }
-        let targets = watchers(of: user)
         guard !targets.isEmpty else { return }
         let event: TimerEvent
         do {
@@ -192,14 +214,45 @@ package final class EventHub: Sendable {
     /// A change made here while Redis could not carry it: delivered to this
     /// instance's watchers only, without an id.
     package func deliverLocally(user: Int64, event: TimerEvent) {
-        for watcher in watchers(of: user) { watcher.offer(.event(nil, event)) }
+        let targets = state.withLock { state in
+            state.changed(user)
+            return state.watchers[user].map { Array($0.values) } ?? []
+        }
+        for watcher in targets { watcher.offer(.event(nil, event)) }
     }
 
     /// Every watcher may have missed events (Redis pub/sub reconnected):
     /// each gets a fresh snapshot.
     package func resyncAll() {
-        let all = state.withLock { $0.watchers.values.flatMap(\.values) }
+        let all = state.withLock { state in
+            for user in state.watchers.keys { state.changed(user) }
+            return state.watchers.values.flatMap(\.values)
+        }
         for watcher in all { watcher.offer(.resync) }
+    }
+
+    // MARK: - The active timers of watched users
+
+    /// The active timers of a watched `user` as last `remember`ed, when no
+    /// change of the user's has reached the hub since and the hub is
+    /// receiving them (so HEARTBEATs need not read Redis each); and the
+    /// number of the user's last change, to give back to `remember`.
+    package func knownActive(user: Int64) -> (records: [TimerRecord]?, change: UInt64) {
+        let connected = subscriber?.isConnected ?? true
+        return state.withLock { state in
+            let change = state.lastChange[user] ?? 0
+            guard connected, let known = state.known[user], known.change == change else { return (nil, change) }
+            return (known.records, change)
+        }
+    }
+
+    /// Keeps `records`, read after change number `change` of `user`, unless
+    /// the user is not watched here or has changed again since.
+    package func remember(active records: [TimerRecord], user: Int64, change: UInt64) {
+        state.withLock { state in
+            guard state.watchers[user] != nil, (state.lastChange[user] ?? 0) == change else { return }
+            state.known[user] = (change, records)
+        }
     }
 
     /// Ends every stream and stops the ticker; later registrations end at once.
@@ -214,10 +267,6 @@ package final class EventHub: Sendable {
     }
 
     package var isClosed: Bool { state.withLock { $0.closed } }
-
-    private func watchers(of user: Int64) -> [Watcher] {
-        state.withLock { state in state.watchers[user].map { Array($0.values) } ?? [] }
-    }
 
     /// Queues HEARTBEATs as they fall due, checking every 250 ms.
     private func tick() async {
