@@ -148,6 +148,16 @@ package struct LiveStore: Sendable {
         return try entries.map { (entry) throws(LiveStateError) in try open(entry, user: user) }
     }
 
+    /// One timer's state as Redis holds it, still sealed, with its version;
+    /// nil when Redis holds none (never published, or expired).
+    package func entry(user: Int64, timer: Int64, deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) -> ActiveEntry? {
+        let reply = try await single(Self.command("HMGET", LiveKeys.state(user: user, timer: timer), "v", "s"), deadline: deadline)
+        guard case .array(let fields) = reply, fields.count == 2 else { throw Self.unexpected(reply, "HMGET") }
+        guard case .string(let versionBytes) = fields[0], case .string(let sealed) = fields[1] else { return nil }
+        guard let version = Int64(String(decoding: versionBytes, as: UTF8.self)) else { throw Self.unexpected(reply, "HMGET") }
+        return ActiveEntry(timerID: timer, syncVersion: version, sealed: sealed)
+    }
+
     /// One timer's state as Redis holds it, or nil.
     package func state(user: Int64, timer: Int64, deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) -> LiveTimerState? {
         let key = LiveKeys.state(user: user, timer: timer)

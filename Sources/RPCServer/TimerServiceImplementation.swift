@@ -61,7 +61,14 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
 
     public func getTimer(_ request: GetTimerRequest, context: ServerContext) async throws -> GetTimerResponse {
         try await serve(context, .read, "GetTimer") { principal, now in
-            let record = try await timers.get(id: try Validation.id(request.id), userID: principal.userID, deadline: context.deadline)
+            // Redis holds every timer changed within its TTL, as committed.
+            let id = try Validation.id(request.id)
+            let record: TimerRecord
+            if let live = await live.record(user: principal.userID, timer: id) {
+                record = live
+            } else {
+                record = try await timers.get(id: id, userID: principal.userID, deadline: context.deadline)
+            }
             var response = GetTimerResponse()
             response.timer = try wire(record, at: now)
             response.meta = try await meta(for: principal, context, at: now)

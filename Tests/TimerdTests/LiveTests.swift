@@ -171,6 +171,43 @@ struct LiveTests {
         }
     }
 
+    @Test func getTimerIsAnsweredFromRedisWhenItHoldsTheTimerAndFromPostgreSQLOtherwise() async throws {
+        try await withLiveSetup { run, pool, redis, environment in
+            let ada = try await TestUser.create(run, name: "Ada")
+            let a = try await ServerInstance(environment: environment)
+            defer { a.stop() }
+            #expect(try await waitUntilTrusted(a, ada))
+            let timer = try await createTimer(a, ada, "Original")
+            try await pause(a, ada, timer.id)
+            func get() async throws -> VaultTimer? {
+                var request = GetTimerRequest()
+                request.id = timer.id
+                return try await a.client.getTimer(request, options: bearer(ada.token)).timer
+            }
+            let fromRedis = try await get()
+            #expect(fromRedis?.status == .paused && fromRedis?.syncVersion == 2)
+            #expect(fromRedis?.description == "Original")
+
+            // Behind timerd's back, so only a read of PostgreSQL can see it.
+            _ = try await pool.withConnection {
+                try await $0.query("UPDATE timers SET description = 'Renamed in PostgreSQL' WHERE id = $1", [String(timer.id)])
+            }
+            #expect(try await get()?.description == "Original")
+            _ = try redis.connect().command(["DEL", "user:{\(ada.id)}:timer:{\(timer.id)}:state"])
+            let fromPostgreSQL = try await get()
+            #expect(fromPostgreSQL?.description == "Renamed in PostgreSQL")
+            #expect(fromPostgreSQL?.syncVersion == 2)
+
+            // A deleted timer is not found, whichever answers.
+            try await resume(a, ada, timer.id)
+            var delete = DeleteTimerRequest()
+            delete.id = timer.id
+            _ = try await a.client.deleteTimer(delete, options: bearer(ada.token))
+            let missing = await #expect(throws: RPCError.self) { _ = try await get() }
+            #expect(missing?.code == .notFound)
+        }
+    }
+
     @Test func redisHoldsNoPlaintextAndAWrongKeyIsReportedNotCrashedOn() async throws {
         try await withLiveSetup { run, _, redis, environment in
             let ada = try await TestUser.create(run, name: "Ada")
@@ -339,10 +376,10 @@ struct LiveTests {
             _ = try await pool.withConnection { try await $0.query("UPDATE timers SET description = 'changed in the database' WHERE id = $1", [String(timer.id)]) }
             let active = try await a.client.getActiveTimers(GetActiveTimersRequest(), options: bearer(ada.token))
             #expect(active.timers.map(\.description) == ["Cached"])
-            // GetTimer reads PostgreSQL, the source of truth.
+            // So does GetTimer (getTimerIsAnsweredFromRedis… covers the rest).
             var get = GetTimerRequest()
             get.id = timer.id
-            #expect(try await a.client.getTimer(get, options: bearer(ada.token)).timer?.description == "changed in the database")
+            #expect(try await a.client.getTimer(get, options: bearer(ada.token)).timer?.description == "Cached")
         }
     }
 

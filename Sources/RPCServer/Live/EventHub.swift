@@ -47,7 +47,7 @@ package final class EventHub: Sendable {
         package let items: AsyncStream<Item>
         fileprivate let continuation: AsyncStream<Item>.Continuation
         fileprivate let heartbeat: Duration
-        fileprivate let beat: Mutex<(next: ContinuousClock.Instant, overflowed: Bool)>
+        let beat: Mutex<(next: ContinuousClock.Instant, overflowed: Bool)>
 
         fileprivate init(user: Int64, capacity: Int, heartbeat: Duration) {
             self.user = user

@@ -201,6 +201,26 @@ package final class LiveTimers: Sendable {
         }
     }
 
+    /// One of the user's timers from Redis, when Redis is trusted and holds
+    /// it and it is not deleted; nil means: ask PostgreSQL.
+    package func record(user: Int64, timer: Int64) async -> TimerRecord? {
+        guard let store, isTrusted else { return nil }
+        do {
+            guard let entry = try await store.entry(user: user, timer: timer, deadline: .now + configuration.readTimeout) else { return nil }
+            let record: TimerRecord
+            if let known = decoded.withLock({ $0[timer] }), known.state.syncVersion == entry.syncVersion, known.userID == user {
+                record = known
+            } else {
+                record = try TimerRecord(store.open(entry, user: user))
+                remember(record)
+            }
+            return record.deletedAt == nil ? record : nil
+        } catch {
+            markUntrusted(error)
+            return nil
+        }
+    }
+
     /// The newest id of the user's event log (nil: no log, or Redis down).
     package func lastEventID(user: Int64) async -> EventID? {
         guard let store else { return nil }
