@@ -117,12 +117,13 @@ let package = Package(
         ),
         .target(
             name: "Storage",
-            dependencies: ["CLibPQ", "TimerDomain"]
+            dependencies: ["CLibPQ", "TimerDomain", "Deadlines"]
         ),
         .target(
             name: "LiveState",
-            dependencies: ["CHiredis", "VaultCrypto", "TimerDomain"]
+            dependencies: ["CHiredis", "VaultCrypto", "TimerDomain", "Deadlines"]
         ),
+        .target(name: "Deadlines", dependencies: ["CLinux"]),
 
         // MARK: gRPC interop programs (grpc/grpc doc/interop-test-descriptions.md).
         .target(
@@ -192,6 +193,10 @@ let package = Package(
         .testTarget(
             name: "VaultCryptoTests",
             dependencies: ["VaultCrypto"]
+        ),
+        .testTarget(
+            name: "DeadlinesTests",
+            dependencies: ["Deadlines"]
         ),
         .testTarget(
             name: "StorageTests",

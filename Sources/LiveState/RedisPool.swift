@@ -1,3 +1,4 @@
+import Deadlines
 import Synchronization
 
 /// A fixed-size pool of Redis connections for async code.
@@ -280,12 +281,9 @@ package final class RedisPool: Sendable {
         }
         perform(effects)
         guard !call.isAnswered else { return }
-        let timer = Task.detached { [self] in
-            try? await Task.sleep(until: call.deadline, clock: .continuous)
-            guard !Task.isCancelled else { return }
+        call.setTimer(DeadlineTimers.shared.schedule(at: call.deadline) { [self] in
             self.deadlinePassed(call)
-        }
-        call.setTimer(timer)
+        })
     }
 
     /// The deadline of `call` passed: fails it, queued or running.
