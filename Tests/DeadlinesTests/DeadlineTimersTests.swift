@@ -4,6 +4,10 @@ import Testing
 
 @Suite("DeadlineTimers", .serialized)
 struct DeadlineTimersTests {
+    /// The suite's own timers, so that the pools of other suites running in
+    /// this process do not count among its pending actions.
+    static let timers = DeadlineTimers()
+
     /// Waits, without blocking a thread, until `condition` holds or 10 s pass.
     func eventually(_ condition: () -> Bool) async -> Bool {
         let end = ContinuousClock.now + .seconds(10)
@@ -15,7 +19,7 @@ struct DeadlineTimersTests {
     }
 
     @Test func actionsRunAtTheirDeadlinesInOrderAndCancelledOnesNever() async {
-        let timers = DeadlineTimers.shared
+        let timers = Self.timers
         let ran = Mutex<[Int]>([])
         let start = ContinuousClock.now
         let times = Mutex<[Int: ContinuousClock.Instant]>([:])
@@ -41,7 +45,7 @@ struct DeadlineTimersTests {
     }
 
     @Test func aPassedDeadlineRunsAtOnceAndAnEarlierOneWakesTheThread() async {
-        let timers = DeadlineTimers.shared
+        let timers = Self.timers
         let ran = Mutex<[String]>([])
         // A far deadline first: the thread sleeps until it…
         let far = timers.schedule(at: .now + .seconds(3_600)) { ran.withLock { $0.append("far") } }
@@ -54,7 +58,7 @@ struct DeadlineTimersTests {
     }
 
     @Test func manyCancelledDeadlinesLeaveNothingPending() async {
-        let timers = DeadlineTimers.shared
+        let timers = Self.timers
         let before = timers.pendingCount
         let tokens = (0..<10_000).map { index in
             timers.schedule(at: .now + .seconds(5) + .milliseconds(index % 50)) { Issue.record("a cancelled action ran") }
