@@ -85,15 +85,15 @@ extension TimerServiceImplementation {
     /// The figures of a HEARTBEAT: from the active timers the hub knows
     /// unchanged since they were read, else read (and kept for the next).
     private func heartbeatMeta(for principal: Principal, _ context: ServerContext) async throws -> Meta {
-        let (known, change) = live.hub.knownActive(user: principal.userID)
-        let records: [TimerRecord]
-        if let known {
-            records = known
-        } else {
-            records = try await activeRecords(principal, context)
-            live.hub.remember(active: records, user: principal.userID, change: change)
-        }
-        return Meta(try domainMeta(records, at: clock.now))
+        let known = live.hub.knownActive(user: principal.userID)
+        if let records = known.records { return try heartbeatFigures(records) }
+        let records = try await activeRecords(principal, context)
+        live.hub.remember(active: records, user: principal.userID, change: known.change)
+        return try heartbeatFigures(records)
+    }
+
+    private func heartbeatFigures(_ records: [TimerRecord]) throws -> Meta {
+        Meta(try domainMeta(records, at: clock.now))
     }
 
     /// Sends a SNAPSHOT of the user's active timers; returns the log position

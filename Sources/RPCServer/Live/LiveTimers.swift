@@ -156,7 +156,7 @@ package final class LiveTimers: Sendable {
                 deadline: .now + configuration.publishTimeout)
             state.withLock { $0.lastPublishFailure = nil }
             // The state just written need not be opened again by the next read.
-            if published != nil, let stored = try? TimerRecord(live) { remember(stored) }
+            if published != nil { rememberPublished(live) }
         } catch {
             state.withLock { $0.lastPublishFailure = .now }
             hub.deliverLocally(user: record.userID, event: event)
@@ -190,6 +190,15 @@ package final class LiveTimers: Sendable {
         } catch {
             markUntrusted(error)
             return nil
+        }
+    }
+
+    /// Keeps a state just published, as a read of it would decode it.
+    private func rememberPublished(_ live: LiveTimerState) {
+        do {
+            remember(try TimerRecord(live))
+        } catch {
+            // Not kept: the next read opens it.
         }
     }
 
