@@ -1,54 +1,6 @@
 import Synchronization
 import TimerDomain
 
-extension TimerSQL {
-    /// A whole transition in one statement (so one round trip, committed on
-    /// its own): the timer's new state written over the version it was read
-    /// at, the session closed or opened, and the audit row. When the version
-    /// has moved (a concurrent change), nothing is written and `updated` is 0.
-    ///
-    /// $1 user, $2 timer, $3…$12 the new state (as `updateState`), $13 the
-    /// version read; $14 the session change ('open', 'close' or 'none'), $15
-    /// its start, $16 its end and $17 its seconds (for 'close'); $18 actor
-    /// user, $19 token, $20 action, $21 account, $22 request id, $23 at,
-    /// $24 reason. A 'close' that finds no open session starting at $15
-    /// fails the statement (division by zero), so nothing is written then.
-    static let applyTransition = PreparedStatement(
-        name: "timers.apply_transition",
-        sql: """
-            WITH upd AS (
-                UPDATE timers
-                SET status = $3, started_at = $4::timestamptz, paused_at = $5::timestamptz,
-                    stopped_at = $6::timestamptz, current_session_start = $7::timestamptz,
-                    total_duration = $8, last_updated = $9::timestamptz, device_id = $10,
-                    sync_version = $11, deleted_at = $12::timestamptz
-                WHERE user_id = $1 AND id = $2 AND sync_version = $13
-                RETURNING id
-            ), closed AS (
-                UPDATE timer_sessions SET ended_at = $16::timestamptz, duration = $17::bigint
-                WHERE $14::text = 'close' AND user_id = $1 AND timer_id = $2 AND ended_at IS NULL
-                  AND started_at = $15::timestamptz AND EXISTS (SELECT 1 FROM upd)
-                RETURNING 1
-            ), opened AS (
-                INSERT INTO timer_sessions (user_id, timer_id, started_at, device_id)
-                SELECT $1, $2, $15::timestamptz, $10 FROM upd WHERE $14::text = 'open'
-                RETURNING 1
-            ), audited AS (
-                INSERT INTO audit_log (user_id, actor_user_id, token_id, action, timer_id, account_id,
-                                       sync_version_before, sync_version_after, request_id, device_id, at, details)
-                SELECT $1, $18::bigint, $19::bigint, $20, $2, $21, $13::bigint, $11, $22, $10, $23::timestamptz,
-                       CASE WHEN $24::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('reason', $24::text) END
-                FROM upd
-                RETURNING 1
-            )
-            SELECT (SELECT count(*) FROM upd),
-                   CASE WHEN $14::text = 'close' AND (SELECT count(*) FROM upd) = 1
-                        THEN 1 / (SELECT count(*) FROM closed)::int ELSE 1 END,
-                   (SELECT count(*) FROM opened) + (SELECT count(*) FROM audited)
-            """
-    )
-}
-
 extension TimerRepository {
     /// A transition without a row lock: reads the timer, lets the domain
     /// decide, and writes the result in one statement over the version read.
@@ -62,31 +14,39 @@ extension TimerRepository {
         try await pool.withConnection(deadline: deadline) { connection in
             let read = try await connection.execute(TimerSQL.timerByID, [String(userID), String(id)])
             guard let row = read.rows.first else { throw Self.timerNotFound }
-            var record = try TimerSQL.record(from: row)
+            let record = try TimerSQL.record(from: row)
             let outcome = try Self.decide(record.state, command, expectedSyncVersion, at, deviceID)
             guard case .applied(let transition) = outcome else { return (record, nil) }
-            let state = transition.state
-            var session: (kind: String, start: Instant?, end: Instant?, seconds: Int64?) = ("none", nil, nil, nil)
-            switch transition.session {
-            case .none: break
-            case .open(let start): session = ("open", start, nil, nil)
-            case .close(let start, let end, let seconds): session = ("close", start, end, seconds)
-            }
-            let before = record.state.syncVersion
-            let written = try await connection.execute(TimerSQL.applyTransition, [
-                String(userID), String(id), state.status.rawValue, TimerSQL.text(state.startedAt),
-                TimerSQL.text(state.pausedAt), TimerSQL.text(state.stoppedAt), TimerSQL.text(state.currentSessionStartedAt),
-                String(state.closedSeconds), TimerSQL.text(state.lastUpdated), TimerSQL.device(deviceID),
-                String(state.syncVersion), TimerSQL.text(state.deletedAt), String(before),
-                session.kind, TimerSQL.text(session.start), TimerSQL.text(session.end), TimerSQL.text(session.seconds),
-                TimerSQL.text(actor.userID), TimerSQL.text(actor.tokenID), transition.change.rawValue,
-                String(record.accountID), TimerSQL.requestID(actor.requestID), TimerSQL.text(at), actor.reason,
-            ])
-            guard written.rows.first?[0] == "1" else { return nil }
-            record.state = state
-            record.deletedAt = state.deletedAt
-            return (record, transition)
+            guard let written = try await Self.write(transition, over: record.state, id: id, userID: userID, deviceID: deviceID,
+                                                     actor: actor, at: at, on: connection) else { return nil }
+            return (written, transition)
         }
+    }
+
+    /// Writes `transition`, decided on `known`, in one statement over
+    /// `known`'s version (`applyKnownTransition`): the timer as written, or
+    /// nil — nothing written — when the version has moved.
+    static func write(
+        _ transition: TimerTransition, over known: TimerState, id: Int64, userID: Int64, deviceID: String,
+        actor: AuditActor, at: Instant, on connection: PooledConnection
+    ) async throws -> TimerRecord? {
+        let state = transition.state
+        var session: (kind: String, start: Instant?, end: Instant?, seconds: Int64?) = ("none", nil, nil, nil)
+        switch transition.session {
+        case .none: break
+        case .open(let start): session = ("open", start, nil, nil)
+        case .close(let start, let end, let seconds): session = ("close", start, end, seconds)
+        }
+        let written = try await connection.execute(TimerSQL.applyKnownTransition, [
+            String(userID), String(id), state.status.rawValue, TimerSQL.text(state.startedAt),
+            TimerSQL.text(state.pausedAt), TimerSQL.text(state.stoppedAt), TimerSQL.text(state.currentSessionStartedAt),
+            String(state.closedSeconds), TimerSQL.text(state.lastUpdated), TimerSQL.device(deviceID),
+            String(state.syncVersion), TimerSQL.text(state.deletedAt), String(known.syncVersion),
+            session.kind, TimerSQL.text(session.start), TimerSQL.text(session.end), TimerSQL.text(session.seconds),
+            TimerSQL.text(actor.userID), TimerSQL.text(actor.tokenID), transition.change.rawValue,
+            TimerSQL.requestID(actor.requestID), TimerSQL.text(at), actor.reason,
+        ])
+        return try written.rows.first.map { try TimerSQL.record(from: $0) }
     }
 }
 
@@ -161,12 +121,19 @@ extension TimerRepository {
 }
 
 extension TimerSQL {
-    /// `applyTransition` for a state known without reading it: the same
-    /// writes over version $13, returning the timer as written (its other
-    /// columns as they are now), or no row when the version has moved.
+    /// A whole transition in one statement (so one round trip, committed on
+    /// its own): the timer's new state written over the version it was
+    /// decided on, the session closed or opened, and the audit row; returns
+    /// the timer as written (its other columns as they are now), or no row —
+    /// nothing written — when the version has moved (a concurrent change).
     ///
-    /// $1…$20 as `applyTransition`; $21 request id, $22 at, $23 reason (the
-    /// account of the audit row comes from the timer). The condition of the
+    /// $1 user, $2 timer, $3…$12 the new state (as `updateState`), $13 the
+    /// version decided on; $14 the session change ('open', 'close' or
+    /// 'none'), $15 its start, $16 its end and $17 its seconds (for
+    /// 'close'); $18 actor user, $19 token, $20 action, $21 request id, $22
+    /// at, $23 reason (the account of the audit row comes from the timer). A
+    /// 'close' that finds no open session starting at $15 fails the
+    /// statement (division by zero), so nothing is written then. The condition of the
     /// last line is evaluated once, before any row: it must not divide
     /// when nothing was written.
     static let applyKnownTransition = PreparedStatement(
@@ -218,29 +185,15 @@ extension TimerRepository {
               case .applied(let transition)? = try? Self.decide(known, command, expectedSyncVersion, at, deviceID) else {
             return nil
         }
-        let state = transition.state
-        var session: (kind: String, start: Instant?, end: Instant?, seconds: Int64?) = ("none", nil, nil, nil)
-        switch transition.session {
-        case .none: break
-        case .open(let start): session = ("open", start, nil, nil)
-        case .close(let start, let end, let seconds): session = ("close", start, end, seconds)
-        }
         let written = try await pool.withConnection(deadline: deadline) { connection in
-            try await connection.execute(TimerSQL.applyKnownTransition, [
-                String(userID), String(id), state.status.rawValue, TimerSQL.text(state.startedAt),
-                TimerSQL.text(state.pausedAt), TimerSQL.text(state.stoppedAt), TimerSQL.text(state.currentSessionStartedAt),
-                String(state.closedSeconds), TimerSQL.text(state.lastUpdated), TimerSQL.device(deviceID),
-                String(state.syncVersion), TimerSQL.text(state.deletedAt), String(known.syncVersion),
-                session.kind, TimerSQL.text(session.start), TimerSQL.text(session.end), TimerSQL.text(session.seconds),
-                TimerSQL.text(actor.userID), TimerSQL.text(actor.tokenID), transition.change.rawValue,
-                TimerSQL.requestID(actor.requestID), TimerSQL.text(at), actor.reason,
-            ])
+            try await Self.write(transition, over: known, id: id, userID: userID, deviceID: deviceID,
+                                 actor: actor, at: at, on: connection)
         }
-        guard let row = written.rows.first else {
+        guard let written else {
             hints.forget(id)
             return nil
         }
-        return (try TimerSQL.record(from: row), transition)
+        return (written, transition)
     }
 }
 
