@@ -213,6 +213,8 @@ struct LiveTests {
             let ada = try await TestUser.create(run, name: "Ada")
             let a = try await ServerInstance(environment: environment)
             defer { a.stop() }
+            // Until its first rebuild, an instance does not count on Redis.
+            #expect(try await waitUntilTrusted(a, ada))
             let secret = "Confidential merger review"
             let timer = try await createTimer(a, ada, secret)
             try await pause(a, ada, timer.id)
@@ -297,6 +299,9 @@ struct LiveTests {
             #expect(await eventually(within: .seconds(30)) {
                 (try? connection.command(["PUBSUB", "NUMSUB", "user:{\(ada.id)}:events"])) == .array([.string(Array("user:{\(ada.id)}:events".utf8)), .integer(1)])
             })
+            // Once the changing instance counts on Redis again, its changes
+            // reach the other's watchers.
+            #expect(try await waitUntilTrusted(a, ada))
             try await resume(a, ada, timer.id)
             #expect(await watcher.wait { $0.contains { $0.type == .resumed } })
             let recovered = try await a.client.getSystemHealth(GetSystemHealthRequest(), options: bearer(ada.token))
