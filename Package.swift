@@ -117,13 +117,12 @@ let package = Package(
         ),
         .target(
             name: "Storage",
-            dependencies: ["CLibPQ", "TimerDomain", "Deadlines"]
+            dependencies: ["CLibPQ", "TimerDomain"]
         ),
         .target(
             name: "LiveState",
-            dependencies: ["CHiredis", "VaultCrypto", "TimerDomain", "Deadlines"]
+            dependencies: ["CHiredis", "VaultCrypto", "TimerDomain"]
         ),
-        .target(name: "Deadlines", dependencies: ["CLinux"]),
 
         // MARK: gRPC interop programs (grpc/grpc doc/interop-test-descriptions.md).
         .target(
@@ -193,10 +192,6 @@ let package = Package(
         .testTarget(
             name: "VaultCryptoTests",
             dependencies: ["VaultCrypto"]
-        ),
-        .testTarget(
-            name: "DeadlinesTests",
-            dependencies: ["Deadlines"]
         ),
         .testTarget(
             name: "StorageTests",

@@ -1,4 +1,3 @@
-import Deadlines
 import Synchronization
 
 /// One `RedisPool` call: its commands, its deadline, and the continuation of
@@ -17,7 +16,7 @@ final class RedisCall: Sendable {
         var early: Outcome?
         var answered = false
         /// Fails the call at its deadline; cancelled once it is answered.
-        var timer: DeadlineTimers.Token?
+        var timer: Task<Void, Never>?
     }
 
     /// Tells calls apart in the pool's queue.
@@ -55,19 +54,19 @@ final class RedisCall: Sendable {
 
     /// Keeps the deadline timer so that answering cancels it; cancels it at
     /// once when the call is already answered.
-    func setTimer(_ timer: DeadlineTimers.Token) {
+    func setTimer(_ timer: Task<Void, Never>) {
         let answered = state.withLock { state -> Bool in
             if !state.answered { state.timer = timer }
             return state.answered
         }
-        if answered { DeadlineTimers.shared.cancel(timer) }
+        if answered { timer.cancel() }
     }
 
     /// Answers the caller unless it was answered before; returns whether this
     /// answer was the one given.
     @discardableResult
     func answer(_ outcome: Outcome) -> Bool {
-        let (given, continuation, timer) = state.withLock { state -> (Bool, Continuation?, DeadlineTimers.Token?) in
+        let (given, continuation, timer) = state.withLock { state -> (Bool, Continuation?, Task<Void, Never>?) in
             guard !state.answered else { return (false, nil, nil) }
             state.answered = true
             defer {
@@ -77,7 +76,7 @@ final class RedisCall: Sendable {
             if state.continuation == nil { state.early = outcome }
             return (true, state.continuation, state.timer)
         }
-        if let timer { DeadlineTimers.shared.cancel(timer) }
+        timer?.cancel()
         continuation?.resume(returning: outcome)
         return given
     }

@@ -1,4 +1,3 @@
-import Deadlines
 import Synchronization
 
 /// A fixed-size pool of Redis connections for async code.
@@ -281,9 +280,12 @@ package final class RedisPool: Sendable {
         }
         perform(effects)
         guard !call.isAnswered else { return }
-        call.setTimer(DeadlineTimers.shared.schedule(at: call.deadline) { [self] in
+        let timer = Task.detached { [self] in
+            try? await Task.sleep(until: call.deadline, clock: .continuous)
+            guard !Task.isCancelled else { return }
             self.deadlinePassed(call)
-        })
+        }
+        call.setTimer(timer)
     }
 
     /// The deadline of `call` passed: fails it, queued or running.

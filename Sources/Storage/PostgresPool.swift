@@ -1,4 +1,3 @@
-import Deadlines
 import Synchronization
 
 /// A fixed-size pool of PostgreSQL connections for async code.
@@ -127,7 +126,7 @@ package final class PostgresPool: Sendable {
     private struct Waiter {
         var continuation: WaiterContinuation
         /// Fails the caller at its deadline; cancelled when it is served.
-        var timer: DeadlineTimers.Token?
+        var timer: Task<Void, Never>?
     }
 
     private struct State {
@@ -151,7 +150,7 @@ package final class PostgresPool: Sendable {
 
     /// What to do once the lock is released.
     private struct Effects {
-        var resume: [(WaiterContinuation, Result<Granted, StorageError>, DeadlineTimers.Token?)] = []
+        var resume: [(WaiterContinuation, Result<Granted, StorageError>, Task<Void, Never>?)] = []
         var connect: [(slot: Int, worker: ConnectionWorker)] = []
         var stop: [ConnectionWorker] = []
         var wakeUp: ContinuousClock.Instant?
@@ -360,7 +359,9 @@ package final class PostgresPool: Sendable {
         // Still queued: fail it at its deadline unless served before.
         let isWaiting = state.withLock { $0.waiters[id] != nil }
         guard isWaiting else { return }
-        let timer = DeadlineTimers.shared.schedule(at: deadline) { [self] in
+        let timer = Task.detached { [self] in
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            guard !Task.isCancelled else { return }
             self.handle { $0.deadlinePassed(id, now: .now) }
         }
         let kept = state.withLock { state -> Bool in
@@ -368,7 +369,7 @@ package final class PostgresPool: Sendable {
             state.waiters[id]?.timer = timer
             return true
         }
-        if !kept { DeadlineTimers.shared.cancel(timer) }
+        if !kept { timer.cancel() }
     }
 
     private func cancelWaiter(_ id: UInt64) {
@@ -384,17 +385,12 @@ package final class PostgresPool: Sendable {
     }
 
     /// Abandons `lease` at its deadline unless it ends before.
-    private func watch(_ lease: PooledConnection) -> Watchdog {
-        Watchdog(DeadlineTimers.shared.schedule(at: lease.deadline) {
+    private func watch(_ lease: PooledConnection) -> Task<Void, Never> {
+        Task.detached {
+            try? await Task.sleep(until: lease.deadline, clock: .continuous)
+            guard !Task.isCancelled else { return }
             lease.abandon(StorageError(code: .timedOut, message: "the deadline passed while the call used its database connection"))
-        })
-    }
-
-    /// The deadline of a lease, to cancel when the lease ends.
-    private struct Watchdog {
-        let token: DeadlineTimers.Token
-        init(_ token: DeadlineTimers.Token) { self.token = token }
-        func cancel() { DeadlineTimers.shared.cancel(token) }
+        }
     }
 
     /// Ends `lease`; its slot's thread settles the connection after the
@@ -455,7 +451,7 @@ package final class PostgresPool: Sendable {
     /// Performs effects, outside the lock.
     private func perform(_ effects: Effects) {
         for (continuation, result, timer) in effects.resume {
-            if let timer { DeadlineTimers.shared.cancel(timer) }
+            timer?.cancel()
             continuation.resume(returning: result)
         }
         for (slot, worker) in effects.connect {
