@@ -61,17 +61,21 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
 
     public func getTimer(_ request: GetTimerRequest, context: ServerContext) async throws -> GetTimerResponse {
         try await serve(context, .read, "GetTimer") { principal, now in
-            // Redis holds every timer changed within its TTL, as committed.
             let id = try Validation.id(request.id)
+            // The figures need the active timers anyway; an active timer is
+            // among them. Redis holds the others changed within its TTL.
+            let active = try await activeRecords(principal, context)
             let record: TimerRecord
-            if let live = await live.record(user: principal.userID, timer: id) {
+            if let known = active.first(where: { $0.id == id }) {
+                record = known
+            } else if let live = await live.record(user: principal.userID, timer: id) {
                 record = live
             } else {
                 record = try await timers.get(id: id, userID: principal.userID, deadline: context.deadline)
             }
             var response = GetTimerResponse()
             response.timer = try wire(record, at: now)
-            response.meta = try await meta(for: principal, context, at: now)
+            response.meta = Meta(try domainMeta(active, at: now))
             return response
         }
     }

@@ -188,10 +188,7 @@ package final class EventHub: Sendable {
             return
         }
         // Whatever it says, something of the user's changed.
-        let targets = state.withLock { state in
-            state.changed(user)
-            return state.watchers[user].map { Array($0.values) } ?? []
-        }
+        let targets = changed(user)
         guard let space = payload.firstIndex(of: 0x20),
               let id = EventID(String(decoding: payload[..<space], as: UTF8.self)) else {
             metrics.withLock { $0.undecodable += 1 }
@@ -214,11 +211,7 @@ package final class EventHub: Sendable {
     /// A change made here while Redis could not carry it: delivered to this
     /// instance's watchers only, without an id.
     package func deliverLocally(user: Int64, event: TimerEvent) {
-        let targets = state.withLock { state in
-            state.changed(user)
-            return state.watchers[user].map { Array($0.values) } ?? []
-        }
-        for watcher in targets { watcher.offer(.event(nil, event)) }
+        for watcher in changed(user) { watcher.offer(.event(nil, event)) }
     }
 
     /// Every watcher may have missed events (Redis pub/sub reconnected):
@@ -229,6 +222,14 @@ package final class EventHub: Sendable {
             return state.watchers.values.flatMap(\.values)
         }
         for watcher in all { watcher.offer(.resync) }
+    }
+
+    /// Records a change of `user`'s; returns the user's watchers.
+    private func changed(_ user: Int64) -> [Watcher] {
+        state.withLock { state in
+            state.changed(user)
+            return state.watchers[user].map { Array($0.values) } ?? []
+        }
     }
 
     // MARK: - The active timers of watched users

@@ -175,16 +175,7 @@ package final class LiveTimers: Sendable {
             var records: [TimerRecord] = []
             records.reserveCapacity(entries.count)
             for entry in entries {
-                // Opening and decoding a state costs more than the round
-                // trip; a timer at the same version is the same timer.
-                if let known = decoded.withLock({ $0[entry.timerID] }), known.state.syncVersion == entry.syncVersion,
-                   known.userID == user {
-                    records.append(known)
-                    continue
-                }
-                let record = try TimerRecord(store.open(entry, user: user))
-                remember(record)
-                records.append(record)
+                records.append(try decodedRecord(entry, user: user, store: store))
             }
             return records
         } catch {
@@ -202,6 +193,18 @@ package final class LiveTimers: Sendable {
         }
     }
 
+    /// The timer of a stored entry: the one decoded before when it is at the
+    /// same version (opening and decoding cost more than the round trip),
+    /// else opened, decoded and kept.
+    private func decodedRecord(_ entry: LiveStore.ActiveEntry, user: Int64, store: LiveStore) throws -> TimerRecord {
+        if let known = decoded.withLock({ $0[entry.timerID] }), known.state.syncVersion == entry.syncVersion, known.userID == user {
+            return known
+        }
+        let record = try TimerRecord(store.open(entry, user: user))
+        remember(record)
+        return record
+    }
+
     /// Keeps a decoded state for reads of the same version.
     private func remember(_ record: TimerRecord) {
         decoded.withLock { cache in
@@ -216,13 +219,7 @@ package final class LiveTimers: Sendable {
         guard let store, isTrusted else { return nil }
         do {
             guard let entry = try await store.entry(user: user, timer: timer, deadline: .now + configuration.readTimeout) else { return nil }
-            let record: TimerRecord
-            if let known = decoded.withLock({ $0[timer] }), known.state.syncVersion == entry.syncVersion, known.userID == user {
-                record = known
-            } else {
-                record = try TimerRecord(store.open(entry, user: user))
-                remember(record)
-            }
+            let record = try decodedRecord(entry, user: user, store: store)
             return record.deletedAt == nil ? record : nil
         } catch {
             markUntrusted(error)
