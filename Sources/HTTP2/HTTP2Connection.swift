@@ -12,6 +12,50 @@ package struct HTTP2Header: Sendable, Hashable {
     }
 }
 
+/// A header list encoded once into nghttp2's form, for headers sent on every
+/// call alike (a successful unary response's headers and trailers): sending
+/// it copies no strings and allocates nothing in Swift.
+package final class HTTP2FixedHeaders: @unchecked Sendable {
+    /// The headers, as given.
+    package let headers: [HTTP2Header]
+    private let bytes: UnsafeMutableBufferPointer<UInt8>
+    fileprivate let pairs: UnsafeMutableBufferPointer<nghttp2_nv>
+
+    package init(_ headers: [HTTP2Header]) {
+        self.headers = headers
+        bytes = .allocate(capacity: max(1, headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }))
+        pairs = .allocate(capacity: max(1, headers.count))
+        var cursor = bytes.baseAddress!
+        for (index, header) in headers.enumerated() {
+            let name = cursor
+            cursor = copyUTF8(header.name, to: cursor)
+            let value = cursor
+            cursor = copyUTF8(header.value, to: cursor)
+            pairs.initializeElement(at: index, to: nghttp2_nv(name: name, value: value, namelen: value - name, valuelen: cursor - value,
+                                                               flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+        }
+    }
+
+    deinit {
+        bytes.deallocate()
+        pairs.deallocate()
+    }
+}
+
+/// Headers to send: encoded as they go, or encoded once.
+package enum HTTP2HeaderList: Sendable {
+    case list([HTTP2Header])
+    case fixed(HTTP2FixedHeaders)
+
+    /// Calls `body` with the headers as nghttp2 name-value pairs, valid for the call.
+    fileprivate func withNameValues<R>(_ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
+        switch self {
+        case .list(let headers): HTTP2.withNameValues(headers, body)
+        case .fixed(let fixed): withExtendedLifetime(fixed) { body(fixed.pairs.baseAddress!, fixed.headers.count) }
+        }
+    }
+}
+
 /// What a HEADERS block is, from the receiver's view.
 package enum HeadersCategory: Sendable {
     /// A request's headers (server).
@@ -167,7 +211,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         var bytes: [UInt8] = []
         var offset = 0
         var finished = false
-        var trailers: [HTTP2Header]?
+        var trailers: HTTP2HeaderList?
         var deferred = false
         var pending: Int { bytes.count - offset }
     }
@@ -312,6 +356,20 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         scheduleFlush()
     }
 
+    /// Sends a whole response on `stream` (server) in one submission: the
+    /// headers, `body` as its DATA, then `trailers`.
+    package func respond(_ stream: Int32, headers: HTTP2HeaderList, body: [UInt8], trailers: HTTP2HeaderList) {
+        guard let session, !closed else { return }
+        outbound[stream] = OutboundStream(bytes: body, finished: true, trailers: trailers)
+        let rc: Int32 = headers.withNameValues { nva, count in
+            var provider = nghttp2_data_provider()
+            provider.read_callback = dataReadCallback
+            return nghttp2_submit_response(session, stream, nva, count, &provider)
+        }
+        if rc != 0 { reset(stream, code: UInt32(NGHTTP2_INTERNAL_ERROR.rawValue)) }
+        scheduleFlush()
+    }
+
     /// Opens a stream with request headers (client); the body follows through
     /// ``send(_:on:)`` and ``finish(_:trailers:)`` unless `endStream`.
     /// Returns the stream id, or nil when the session refuses (GOAWAY, closed).
@@ -358,7 +416,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     package func finish(_ stream: Int32, trailers: [HTTP2Header]?) {
         guard var out = outbound[stream], !out.finished, let session else { return }
         out.finished = true
-        out.trailers = trailers
+        out.trailers = trailers.map { .list($0) }
         let wasDeferred = out.deferred
         out.deferred = false
         outbound[stream] = out
@@ -781,7 +839,8 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
                 reset(hd.stream_id, code: rejected.code)
                 break
             }
-            delegate?.headersEnded(self, stream: hd.stream_id, category: category(of: frame), endStream: endStream)
+            let category = category(of: frame)
+            delegate?.headersEnded(self, stream: hd.stream_id, category: category, endStream: endStream)
         case NGHTTP2_DATA.rawValue:
             if endStream { delegate?.peerFinished(self, stream: hd.stream_id) }
         case NGHTTP2_RST_STREAM.rawValue:
@@ -911,7 +970,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
                 flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
                 if let trailers = out.trailers {
                     flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
-                    _ = withNameValues(trailers) { nva, n in nghttp2_submit_trailer(session, stream, nva, n) }
+                    _ = trailers.withNameValues { nva, n in nghttp2_submit_trailer(session, stream, nva, n) }
                 }
             } else if count == 0 {
                 out.deferred = true
@@ -960,26 +1019,42 @@ private let dataReadCallback: nghttp2_data_source_read_callback = { _, stream, b
 }
 
 /// Calls `body` with nghttp2 name-value pairs pointing into one buffer that
-/// lives for the call (nghttp2 copies them).
+/// lives for the call (nghttp2 copies them). Both the bytes and the pairs live
+/// in temporary (stack) storage: no allocation per header block.
 func withNameValues<R>(_ headers: [HTTP2Header], _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
-    var storage: [UInt8] = []
-    storage.reserveCapacity(headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count })
-    var ranges: [(Int, Int, Int, Int)] = []
-    ranges.reserveCapacity(headers.count)
-    for header in headers {
-        let nameStart = storage.count
-        storage.append(contentsOf: header.name.utf8)
-        let valueStart = storage.count
-        storage.append(contentsOf: header.value.utf8)
-        ranges.append((nameStart, valueStart - nameStart, valueStart, storage.count - valueStart))
-    }
-    if storage.isEmpty { storage.append(0) }
-    return storage.withUnsafeMutableBufferPointer { bytes in
-        let base = bytes.baseAddress!
-        let nva = ranges.map { range in
-            nghttp2_nv(name: base + range.0, value: base + range.2, namelen: range.1, valuelen: range.3,
-                       flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+    var total = 1
+    for header in headers { total += header.name.utf8.count + header.value.utf8.count }
+    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { bytes in
+        withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: max(1, headers.count)) { pairs in
+            var base = bytes.baseAddress!
+            for (index, header) in headers.enumerated() {
+                let name = base
+                base = copyUTF8(header.name, to: base)
+                let value = base
+                base = copyUTF8(header.value, to: base)
+                pairs.initializeElement(at: index, to: nghttp2_nv(name: name, value: value, namelen: value - name, valuelen: base - value,
+                                                                   flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+            }
+            defer { pairs.baseAddress!.deinitialize(count: headers.count) }
+            return body(pairs.baseAddress!, headers.count)
         }
-        return nva.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
     }
+}
+
+/// Copies `text`'s UTF-8 to `destination`; returns the end of the copy.
+@inline(__always)
+fileprivate func copyUTF8(_ text: String, to destination: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+    let utf8 = text.utf8
+    if let end = utf8.withContiguousStorageIfAvailable({ source -> UnsafeMutablePointer<UInt8> in
+        if let start = source.baseAddress { destination.initialize(from: start, count: source.count) }
+        return destination + source.count
+    }) {
+        return end
+    }
+    var cursor = destination
+    for byte in utf8 {
+        cursor.initialize(to: byte)
+        cursor += 1
+    }
+    return cursor
 }

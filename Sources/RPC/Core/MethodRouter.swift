@@ -22,7 +22,8 @@ func encodeResponse<M: ProtoMessage>(_ message: M) throws(RPCError) -> [UInt8] {
 /// afterwards.
 public struct MethodRouter: Sendable {
     /// A type-erased handler.
-    struct Handler: Sendable {
+    /// A class, so a call takes it with one reference, not a copy of its parts.
+    final class Handler: Sendable {
         /// How the call runs.
         enum Body: Sendable {
             /// Streams: the handler drives the call through its transport.
@@ -36,6 +37,11 @@ public struct MethodRouter: Sendable {
         }
         let method: MethodDescriptor
         let body: Body
+
+        init(method: MethodDescriptor, body: Body) {
+            self.method = method
+            self.body = body
+        }
     }
 
     private(set) var handlers: [String: Handler] = [:]
@@ -54,8 +60,8 @@ public struct MethodRouter: Sendable {
     }
 
     /// The handler for a `:path`, if registered.
-    func handler(forPath path: Substring) -> Handler? {
-        handlers[String(path)]
+    func handler(forPath path: String) -> Handler? {
+        handlers[path]
     }
 
     /// Registers a unary method.

@@ -21,6 +21,8 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
     private var deframer: MessageDeframer
     /// Request messages not yet taken by the handler, with their compressed flags.
     private var inbox: [(message: [UInt8], compressed: Bool)] = []
+    /// A unary call's one request message, once it has arrived.
+    private var unaryRequest: (message: [UInt8], compressed: Bool)?
     /// What of the received bytes goes back to the client's window, and when.
     private var credit = ReceiveCredit()
     private var receiver: CheckedContinuation<Result<[UInt8]?, RPCError>, Never>?
@@ -40,19 +42,18 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
     /// Set by the loop when the call can no longer send: why.
     private let ended = Mutex<RPCError?>(nil)
 
-    init(stream: Int32, connection: HTTP2Connection, limits: ServerLimits) {
+    init(stream: Int32, connection: HTTP2Connection, limits: ServerLimits, encoding: Compression?) {
         self.stream = stream
         self.connection = connection
         self.loop = connection.loop
         self.limits = limits
-        self.deframer = MessageDeframer(maxMessageSize: limits.maxReceiveMessageSize)
+        self.deframer = MessageDeframer(maxMessageSize: limits.maxReceiveMessageSize, encoding: encoding)
     }
 
     // MARK: Loop side
 
     /// The request headers are complete and valid: start the handler (loop).
     func start(request: RequestHeaders.Request, handler: MethodRouter.Handler, peer: String) {
-        deframer = MessageDeframer(maxMessageSize: limits.maxReceiveMessageSize, encoding: request.encoding)
         let deadline = request.timeout.map { ContinuousClock.now + $0 }
         let context = ServerContext(method: handler.method, requestMetadata: request.metadata, deadline: deadline, peer: peer,
                                     requestEncoding: request.encoding ?? .identity,
@@ -96,11 +97,11 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
     private func runUnary() {
         guard let body = unaryBody else { return }
         unaryBody = nil
-        guard inbox.count == 1 else {
-            fail(RPCError(code: .internalError, message: "expected one request message, got \(inbox.count)"))
+        guard let (request, compressed) = unaryRequest else {
+            fail(RPCError(code: .internalError, message: "expected one request message, got none"))
             return
         }
-        let (request, compressed) = inbox.removeFirst()
+        unaryRequest = nil
         took(request)
         guard let context else { return }
         context.requestMessageReceived(compressed: compressed)
@@ -132,7 +133,8 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
         }
     }
 
-    /// Sends a unary call's whole response: headers, the message, the status (loop).
+    /// Sends a unary call's whole response: headers, the message, the status,
+    /// in one submission to the connection (loop).
     private func respond(with response: [UInt8]) {
         guard state.canRespond else { return }
         guard response.count <= limits.maxSendMessageSize else {
@@ -149,9 +151,15 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
         }
         deadlineTimer?.cancel()
         deadlineTimer = nil
-        sendHeadersIfNeeded()
-        connection.send(framed, on: stream)
-        sendStatus(RPCError(code: .ok, message: ""), trailing: context?.trailingMetadata ?? Metadata())
+        guard state.sendHeaders() else {
+            // Headers went out already (not a unary call's way): the usual order.
+            connection.send(framed, on: stream)
+            sendStatus(RPCError(code: .ok, message: ""), trailing: context?.trailingMetadata ?? Metadata())
+            return
+        }
+        _ = state.finish()
+        ended.withLock { if $0 == nil { $0 = RPCError(code: .cancelled, message: "the call has ended") } }
+        ResponseWriting.sendUnary(framed, on: stream, of: connection, context: context)
     }
 
     /// Body bytes arrived (loop).
@@ -161,7 +169,7 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
         var input = bytes
         do throws(RPCError) {
             while let message = try deframer.next(from: &input) {
-                if unaryBody != nil && !inbox.isEmpty {
+                if unaryBody != nil && unaryRequest != nil {
                     throw RPCError(code: .internalError, message: "expected one request message, got more")
                 }
                 deliver(.success(message), compressed: deframer.lastMessageCompressed)
@@ -212,9 +220,7 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
     /// status, and the handler is cancelled.
     func fail(_ error: RPCError) {
         guard state.canRespond else { return }
-        var trailing = context?.trailingMetadata ?? Metadata()
-        for entry in error.metadata { trailing.add(entry) }
-        sendStatus(error, trailing: trailing)
+        sendStatus(error, trailing: ResponseWriting.trailing(context, error))
         cancelHandler(error)
     }
 
@@ -227,6 +233,7 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
             receiver.resume(returning: .failure(error))
         }
         inbox.removeAll()
+        unaryRequest = nil
         if let waiter = writableWaiter {
             writableWaiter = nil
             waiter.resume()
@@ -240,7 +247,11 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
             if case .success(_?) = result { context?.requestMessageReceived(compressed: compressed) }
             receiver.resume(returning: result)
         } else if case .success(let message?) = result {
-            inbox.append((message, compressed))
+            if unaryBody != nil {
+                unaryRequest = (message, compressed)
+            } else {
+                inbox.append((message, compressed))
+            }
             credit.queued(message.count)
         }
     }
@@ -249,10 +260,7 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
     /// encoding (``ServerContext/responseCompression``); each may still be
     /// sent uncompressed (``ServerContext/compressResponseMessages``).
     private func frame(_ message: [UInt8], into framed: inout [UInt8]) throws(RPCError) {
-        if framer == nil { framer = MessageFramer(encoding: context?.fixResponseCompression() ?? .identity) }
-        // The per-message choice matters only when the response compresses.
-        let compress = framer!.encoding == .identity || (context?.compressResponseMessages ?? true)
-        try framer!.append(message, compress: compress, to: &framed)
+        try ResponseWriting.frame(message, into: &framed, framer: &framer, context: context)
     }
 
     /// Flow control (see ``ReceiveCredit``).
@@ -271,41 +279,25 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
         guard state.canRespond else { return }
         deadlineTimer?.cancel()
         deadlineTimer = nil
-        var trailing = context?.trailingMetadata ?? Metadata()
-        for entry in error?.metadata ?? Metadata() { trailing.add(entry) }
-        sendStatus(error ?? RPCError(code: .ok, message: ""), trailing: trailing)
+        sendStatus(error ?? RPCError(code: .ok, message: ""), trailing: ResponseWriting.trailing(context, error))
     }
 
     private func sendHeadersIfNeeded() {
         guard state.sendHeaders() else { return }
-        var headers = ServerCall.responseHeaders
-        if context?.fixResponseCompression() == .gzip { headers.append(HTTP2Header("grpc-encoding", "gzip")) }
-        if let initial = context?.initialMetadata { MetadataCoding.append(initial, to: &headers) }
-        connection.respond(stream, headers: headers, endStream: false)
+        connection.respond(stream, headers: ResponseWriting.headers(context), endStream: false)
     }
 
     private func sendStatus(_ status: RPCError, trailing: Metadata) {
         ended.withLock { if $0 == nil { $0 = RPCError(code: .cancelled, message: "the call has ended") } }
-        var trailers = [HTTP2Header("grpc-status", String(status.code.rawValue))]
-        if !status.message.isEmpty { trailers.append(HTTP2Header("grpc-message", PercentEncoding.encode(status.message))) }
-        MetadataCoding.append(trailing, to: &trailers)
         switch state.finish() {
         case .trailersOnly:
-            var headers = ServerCall.responseHeaders
-            if let initial = context?.initialMetadata { MetadataCoding.append(initial, to: &headers) }
-            connection.respond(stream, headers: headers + trailers, endStream: true)
+            ResponseWriting.sendTrailersOnly(status, trailing: trailing, on: stream, of: connection, context: context)
         case .trailers:
-            connection.finish(stream, trailers: trailers)
+            connection.finish(stream, trailers: ResponseWriting.trailers(status, trailing: trailing))
         case .none:
             break
         }
     }
-
-    static let responseHeaders = [
-        HTTP2Header(":status", "200"),
-        HTTP2Header("content-type", "application/grpc"),
-        HTTP2Header("grpc-accept-encoding", MessageEncoding.acceptEncodingValue),
-    ]
 
     // MARK: Handler side (ServerCallIO)
 

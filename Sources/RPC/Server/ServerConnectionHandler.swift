@@ -13,39 +13,57 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
     /// would give the registry a side table, which LeakSanitizer reports as
     /// a leak when the registry is still alive at exit.)
     private let registry: ConnectionRegistry
-    /// The request header block being received: blocks never interleave.
-    private var block: (stream: Int32, headers: RequestHeaders)?
+    /// The stream whose request header block is being received (blocks never
+    /// interleave), 0 when none, and its headers so far.
+    private var blockStream: Int32 = 0
+    private var blockHeaders: RequestHeaders
+    /// The previous request's header values, reused when the next request
+    /// repeats them (a client calls the same methods over and over).
+    private var recent = RequestHeaders.Recent()
+    /// The handler of the previous call, by its path.
+    private var lastRoute: (path: String, handler: MethodRouter.Handler)?
     private var calls: [Int32: ServerCall] = [:]
+    /// Calls answered on the loop (health checks and the like).
+    private var inlineCalls: [Int32: InlineCall] = [:]
 
     init(router: MethodRouter, limits: ServerLimits, maxHeaderListSize: Int, registry: ConnectionRegistry) {
         self.router = router
         self.limits = limits
         self.maxHeaderListSize = maxHeaderListSize
         self.registry = registry
+        self.blockHeaders = RequestHeaders(maxHeaderListSize: maxHeaderListSize)
     }
 
     func headersBegan(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory) {
-        block = category == .request ? (stream, RequestHeaders(maxHeaderListSize: maxHeaderListSize)) : nil
+        if category == .request {
+            blockStream = stream
+            blockHeaders = RequestHeaders(maxHeaderListSize: maxHeaderListSize, reusing: recent)
+        } else {
+            blockStream = 0
+        }
     }
 
     func header(_ connection: HTTP2Connection, stream: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
         // Trailers from a client carry nothing for us; a rejected request is
         // answered with its status once the block ends.
-        if block?.stream == stream {
-            _ = block!.headers.add(name: name.assumingMemoryBound(to: UInt8.self), value: value.assumingMemoryBound(to: UInt8.self))
+        if blockStream == stream {
+            _ = blockHeaders.add(name: name.assumingMemoryBound(to: UInt8.self), value: value.assumingMemoryBound(to: UInt8.self))
         }
         return true
     }
 
     func headersEnded(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory, endStream: Bool) {
-        guard category == .request, let current = block, current.stream == stream else {
+        guard category == .request, blockStream == stream, stream != 0 else {
             // Trailers with END_STREAM end the request as a DATA frame's would.
-            if category == .trailers && endStream { calls[stream]?.requestEnded() }
+            if category == .trailers && endStream { peerFinished(connection, stream: stream) }
             return
         }
-        block = nil
-        let accumulated = current.headers
-        switch accumulated.finish() {
+        blockStream = 0
+        // Moved out, not copied, and the request's strings go with it.
+        var finished = RequestHeaders(maxHeaderListSize: 0)
+        swap(&finished, &blockHeaders)
+        let outcome = finished.finish()
+        switch outcome {
         case .rejected(.http(let status, let message)):
             connection.respond(stream, headers: [
                 HTTP2Header(":status", String(status)),
@@ -56,11 +74,16 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
         case .rejected(.grpc(let error)):
             Self.respondTrailersOnly(connection, stream: stream, error: error)
         case .request(let request):
-            guard let handler = router.handler(forPath: Substring(request.path)) else {
+            recent = RequestHeaders.Recent(request)
+            guard let handler = handler(forPath: request.path) else {
                 Self.respondTrailersOnly(connection, stream: stream, error: unimplemented(Substring(request.path)))
                 return
             }
-            let call = ServerCall(stream: stream, connection: connection, limits: limits)
+            if case .inline(let run) = handler.body {
+                startInline(run, handler: handler, request: request, stream: stream, endStream: endStream, connection: connection)
+                return
+            }
+            let call = ServerCall(stream: stream, connection: connection, limits: limits, encoding: request.encoding)
             calls[stream] = call
             call.start(request: request, handler: handler, peer: connection.peer)
             if endStream { call.requestEnded() }
@@ -68,7 +91,9 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
     }
 
     func data(_ connection: HTTP2Connection, stream: Int32, bytes: UnsafeRawBufferPointer) {
-        if let call = calls[stream] {
+        if !inlineCalls.isEmpty, let index = inlineCalls.index(forKey: stream) {
+            inlineCalls.values[index].received(bytes, stream: stream, connection: connection, limits: limits)
+        } else if let call = calls[stream] {
             call.received(bytes)
         } else {
             connection.consume(bytes.count, on: stream)  // A rejected request's body.
@@ -76,12 +101,20 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
     }
 
     func peerFinished(_ connection: HTTP2Connection, stream: Int32) {
-        calls[stream]?.requestEnded()
+        if !inlineCalls.isEmpty, var call = inlineCalls.removeValue(forKey: stream) {
+            call.requestEnded(stream: stream, connection: connection, limits: limits)
+        } else {
+            calls[stream]?.requestEnded()
+        }
     }
 
     func streamClosed(_ connection: HTTP2Connection, stream: Int32, errorCode: UInt32) {
-        if block?.stream == stream { block = nil }
-        calls.removeValue(forKey: stream)?.closed(errorCode: errorCode)
+        if blockStream == stream { blockStream = 0 }
+        if !inlineCalls.isEmpty, var call = inlineCalls.removeValue(forKey: stream) {
+            call.answer()  // Reset by the client, or closed after an early answer.
+        } else {
+            calls.removeValue(forKey: stream)?.closed(errorCode: errorCode)
+        }
     }
 
     func streamWritable(_ connection: HTTP2Connection, stream: Int32) {
@@ -95,13 +128,46 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
     func connectionClosed(_ connection: HTTP2Connection, error: HTTP2Error?) {
         for (_, call) in calls { call.closed(errorCode: 8) }
         calls.removeAll()
-        block = nil
+        for (_, var call) in inlineCalls { call.answer() }
+        inlineCalls.removeAll()
+        blockStream = 0
+        lastRoute = nil
         registry.remove(connection)
         registry.scheduleMemoryTrim(on: connection.loop)
     }
 
+    /// The handler for `path`: the previous call's when the path is the same
+    /// (the same string, when ``recent`` supplied it), else the router's.
+    private func handler(forPath path: String) -> MethodRouter.Handler? {
+        if let lastRoute, lastRoute.path == path { return lastRoute.handler }
+        guard let handler = router.handler(forPath: path) else { return nil }
+        lastRoute = (path, handler)
+        return handler
+    }
+
     /// The number of calls in progress.
-    var activeCalls: Int { calls.count }
+    var activeCalls: Int { calls.count + inlineCalls.count }
+
+    /// Starts a call answered on the loop; with END_STREAM on its headers it
+    /// has no message, and is answered so at once.
+    private func startInline(_ run: @escaping @Sendable ([UInt8], ServerContext) throws -> [UInt8], handler: MethodRouter.Handler,
+                             request: RequestHeaders.Request, stream: Int32, endStream: Bool, connection: HTTP2Connection) {
+        if endStream {
+            var call = InlineCall(handler: run, method: handler.method, request: request, peer: connection.peer, limits: limits)
+            call.requestEnded(stream: stream, connection: connection, limits: limits)
+            return
+        }
+        // Made in place: a copy of the call would cost a reference count per part.
+        inlineCalls[stream] = InlineCall(handler: run, method: handler.method, request: request, peer: connection.peer, limits: limits)
+        if let timeout = request.timeout, let index = inlineCalls.index(forKey: stream) {
+            inlineCalls.values[index].deadlineTimer = connection.loop.schedule(after: timeout) { [self] in
+                guard var expired = inlineCalls.removeValue(forKey: stream) else { return }
+                expired.deadlineTimer = nil
+                expired.fail(RPCError(code: .deadlineExceeded, message: "deadline of \(GRPCTimeout(roundingUp: timeout).headerValue) exceeded"),
+                             stream: stream, connection: connection)
+            }
+        }
+    }
 
     private func unimplemented(_ path: Substring) -> RPCError {
         let parts = path.dropFirst().split(separator: "/", maxSplits: 1)
@@ -116,7 +182,7 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
 
     /// Answers with one HEADERS frame carrying the status (no message).
     static func respondTrailersOnly(_ connection: HTTP2Connection, stream: Int32, error: RPCError) {
-        var headers = ServerCall.responseHeaders
+        var headers = ResponseWriting.fixedHeaders
         headers.append(HTTP2Header("grpc-status", String(error.code.rawValue)))
         if !error.message.isEmpty { headers.append(HTTP2Header("grpc-message", PercentEncoding.encode(error.message))) }
         MetadataCoding.append(error.metadata, to: &headers)

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Validates the headers of a gRPC request on the server, one header at a time
 /// as the HTTP/2 layer decodes them, then as a whole at the end of the header
 /// block.
@@ -66,6 +68,25 @@ package struct RequestHeaders: Sendable {
         package var contentType: String
     }
 
+    /// Header values of an earlier request on the same connection. A request
+    /// that repeats one gets the same string, not a new copy: no allocation,
+    /// and comparing it with the earlier one is immediate.
+    package struct Recent: Sendable {
+        var path: String?
+        var authority: String?
+        var userAgent: String?
+
+        /// None.
+        package init() {}
+
+        /// `request`'s values.
+        package init(_ request: Request) {
+            path = request.path
+            authority = request.authority
+            userAgent = request.userAgent
+        }
+    }
+
     /// Why a request is not served, and how to answer it.
     package enum Rejection: Sendable, Hashable {
         /// Not a (well-formed) gRPC request: answer with this HTTP status,
@@ -119,12 +140,16 @@ package struct RequestHeaders: Sendable {
     /// The first gRPC-level problem, reported by ``finish()`` once the
     /// HTTP-level checks pass.
     private var grpcError: RPCError?
+    private let recent: Recent
 
     /// An empty accumulator for one request.
     ///
-    /// - Parameter maxHeaderListSize: the limit on the header list size, at least 0.
-    package init(maxHeaderListSize: Int = RequestHeaders.defaultMaxHeaderListSize) {
+    /// - Parameters:
+    ///   - maxHeaderListSize: the limit on the header list size, at least 0.
+    ///   - recent: values of an earlier request to reuse when repeated.
+    package init(maxHeaderListSize: Int = RequestHeaders.defaultMaxHeaderListSize, reusing recent: Recent = Recent()) {
         self.maxHeaderListSize = max(0, maxHeaderListSize)
+        self.recent = recent
     }
 
     /// Takes one header, as nghttp2's `on_header` callback hands it over.
@@ -148,40 +173,42 @@ package struct RequestHeaders: Sendable {
         if let problem = Self.nameProblem(name) {
             return reject(.http(status: 400, message: problem))
         }
-        if Self.matches(name, "content-type") {
+        switch Self.known(name) {
+        case .contentType:
             if contentType == nil {
-                let text = Self.string(value)
-                contentType = text
+                contentType = Self.string(value, reusing: "application/grpc")
                 contentTypeIsGRPC = Self.isGRPCContentType(value)
             }
-        } else if Self.matches(name, "te") {
+        case .te:
             guard Self.equalsIgnoringCase(Self.trimmed(value), "trailers") else {
                 return reject(.http(status: 400, message: "te header must be \"trailers\", got \(WireText.quoted(value))"))
             }
-        } else if Self.matches(name, "user-agent") {
-            userAgent = Self.string(value)
-        } else if Self.matches(name, "host") {
+        case .userAgent:
+            userAgent = Self.string(value, reusing: recent.userAgent)
+        case .host:
             host = Self.string(value)
-        } else if Self.matches(name, "grpc-timeout") {
+        case .grpcTimeout:
             do throws(RPCError) {
                 timeout = try GRPCTimeout(parsing: value).duration
             } catch {
                 recordGRPCError(error)
             }
-        } else if Self.matches(name, "grpc-encoding") {
+        case .grpcEncoding:
             do throws(RPCError) {
                 encoding = try MessageEncoding.parseEncoding(value)
             } catch {
                 recordGRPCError(error)
             }
-        } else if Self.matches(name, "grpc-accept-encoding") {
+        case .grpcAcceptEncoding:
             if MessageEncoding.parseAcceptEncoding(value) == .all { acceptedEncodings = .all }
-        } else if Self.isConnectionSpecific(name) {
+        case .connectionSpecific:
             return reject(.http(status: 400, message: "connection-specific header \(WireText.quoted(name)) is not allowed in HTTP/2"))
-        } else if Self.hasPrefix(name, "grpc-") || Self.isHTTPOnly(name) {
-            // Reserved for gRPC itself, or about the HTTP message: not metadata.
-        } else {
-            addMetadata(name: name, value: value)
+        case .httpOnly:
+            break  // About the HTTP message, not the call: not metadata.
+        case nil:
+            if !Self.hasPrefix(name, "grpc-") {  // Reserved for gRPC itself: not metadata.
+                addMetadata(name: name, value: value)
+            }
         }
         return .proceed
     }
@@ -238,20 +265,19 @@ package struct RequestHeaders: Sendable {
         if sawRegularHeader {
             return reject(.http(status: 400, message: "pseudo-header \(WireText.quoted(name)) after regular headers"))
         }
-        let text = Self.string(value)
         let previous: String?
         if Self.matches(name, ":method") {
             previous = method
-            method = method ?? text
+            method = method ?? Self.string(value, reusing: "POST")
         } else if Self.matches(name, ":path") {
             previous = path
-            path = path ?? text
+            path = path ?? Self.string(value, reusing: recent.path)
         } else if Self.matches(name, ":scheme") {
             previous = scheme
-            scheme = scheme ?? text
+            scheme = scheme ?? Self.string(value)
         } else if Self.matches(name, ":authority") {
             previous = authority
-            authority = authority ?? text
+            authority = authority ?? Self.string(value, reusing: recent.authority)
         } else {
             return reject(.http(status: 400, message: "unknown pseudo-header \(WireText.quoted(name)) in a request"))
         }
@@ -295,6 +321,23 @@ package struct RequestHeaders: Sendable {
         String(decoding: bytes, as: UTF8.self)
     }
 
+    /// `bytes` as a string: `known` itself when its bytes are the same.
+    private static func string(_ bytes: UnsafeBufferPointer<UInt8>, reusing known: String?) -> String {
+        if let known, known.utf8.count == bytes.count,
+           known.utf8.withContiguousStorageIfAvailable({ Self.same($0, bytes) }) == true {
+            return known
+        }
+        return string(bytes)
+    }
+
+    /// Whether two byte buffers hold the same bytes.
+    @inline(__always)
+    private static func same(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let x = a.baseAddress, let y = b.baseAddress else { return true }
+        return memcmp(x, y, a.count) == 0
+    }
+
     /// Why `name` is not a valid regular header name, or nil.
     private static func nameProblem(_ name: UnsafeBufferPointer<UInt8>) -> String? {
         for byte in name {
@@ -321,14 +364,38 @@ package struct RequestHeaders: Sendable {
         return next == UInt8(ascii: "+") || next == UInt8(ascii: ";")
     }
 
-    private static func isConnectionSpecific(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
-        matches(name, "connection") || matches(name, "keep-alive") || matches(name, "proxy-connection")
-            || matches(name, "transfer-encoding") || matches(name, "upgrade")
+    /// The regular headers that are not metadata.
+    private enum Known {
+        case contentType, te, userAgent, host, grpcTimeout, grpcEncoding, grpcAcceptEncoding
+        /// Not allowed in HTTP/2.
+        case connectionSpecific
+        /// About the HTTP message rather than the call.
+        case httpOnly
     }
 
-    /// Headers about the HTTP message rather than the call (never metadata).
-    private static func isHTTPOnly(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
-        matches(name, "content-length") || matches(name, "accept-encoding") || matches(name, "content-encoding")
+    /// What `name` is, if it is one of the known headers: by its length
+    /// first, so most names are compared with one literal or none.
+    private static func known(_ name: UnsafeBufferPointer<UInt8>) -> Known? {
+        switch name.count {
+        case 2: return matches(name, "te") ? .te : nil
+        case 4: return matches(name, "host") ? .host : nil
+        case 7: return matches(name, "upgrade") ? .connectionSpecific : nil
+        case 10:
+            if matches(name, "user-agent") { return .userAgent }
+            return matches(name, "connection") || matches(name, "keep-alive") ? .connectionSpecific : nil
+        case 12:
+            if matches(name, "content-type") { return .contentType }
+            return matches(name, "grpc-timeout") ? .grpcTimeout : nil
+        case 13: return matches(name, "grpc-encoding") ? .grpcEncoding : nil
+        case 14: return matches(name, "content-length") ? .httpOnly : nil
+        case 15: return matches(name, "accept-encoding") ? .httpOnly : nil
+        case 16:
+            if matches(name, "content-encoding") { return .httpOnly }
+            return matches(name, "proxy-connection") ? .connectionSpecific : nil
+        case 17: return matches(name, "transfer-encoding") ? .connectionSpecific : nil
+        case 20: return matches(name, "grpc-accept-encoding") ? .grpcAcceptEncoding : nil
+        default: return nil
+        }
     }
 
     private static func literal(_ text: StaticString) -> UnsafeBufferPointer<UInt8> {
@@ -336,7 +403,7 @@ package struct RequestHeaders: Sendable {
     }
 
     private static func matches(_ name: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
-        name.count == text.utf8CodeUnitCount && name.elementsEqual(literal(text))
+        same(name, literal(text))
     }
 
     private static func hasPrefix(_ name: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {

@@ -109,3 +109,73 @@ def test_zero_window_slow_reader(attack, server):
     print(f"  after the readers left: RSS {server.rss() - rss_before:+} KiB")
     assert released, f"RSS still {server.rss() - rss_before} KiB above the level before"
     attack.assert_recovered()
+
+
+# The health check is answered on the event loop without a handler task: the
+# same rules hold for it as for any call.
+
+def test_health_check_held_open_ends_at_its_deadline(attack, server):
+    """A request whose client never ends it is answered DEADLINE_EXCEEDED by
+    the server at its grpc-timeout (the client here has no timer of its own)."""
+    with server.connect() as conn:
+        conn.handshake()
+        stream = conn.new_stream()
+        conn.send_frames(
+            conn.headers_frame(stream, h2raw.grpc_request_headers(extra=[("grpc-timeout", "200m")])),
+            conn.data_frame(stream, h2raw.grpc_message(b"")),
+        )
+        kind, value = conn.response_end(stream, timeout=5.0)
+        assert kind == "headers", f"stream {stream}: {kind} {value}"
+        assert h2raw.header_value(value, "grpc-status") == "4", value
+        # The connection serves on.
+        kind, value = conn.response_end(conn.request())
+        assert kind == "headers" and h2raw.header_value(value, "grpc-status") == "0", value
+    attack.assert_recovered()
+
+
+def test_health_check_split_into_byte_frames(attack, server):
+    """The message arrives one byte per DATA frame and the stream ends with an
+    empty DATA frame: one message, answered SERVING."""
+    with server.connect() as conn:
+        conn.handshake()
+        stream = conn.new_stream()
+        message = h2raw.grpc_message(b"")
+        frames = [conn.headers_frame(stream, h2raw.grpc_request_headers())]
+        frames += [conn.data_frame(stream, message[i:i + 1]) for i in range(len(message))]
+        frames.append(conn.data_frame(stream, b"", end_stream=True))
+        conn.send_frames(*frames)
+        kind, value = conn.response_end(stream)
+        assert kind == "headers" and h2raw.header_value(value, "grpc-status") == "0", f"{kind} {value}"
+        response = b"".join(bytes(f.data) for f in conn.received if isinstance(f, DataFrame) and f.stream_id == stream)
+        assert response == h2raw.grpc_message(b"\x08\x01"), response
+    attack.assert_recovered()
+
+
+def test_health_check_cut_message_is_internal(attack, server):
+    """The stream ends inside a message: INTERNAL, and nothing else breaks."""
+    with server.connect() as conn:
+        conn.handshake()
+        stream = conn.new_stream()
+        conn.send_frames(
+            conn.headers_frame(stream, h2raw.grpc_request_headers()),
+            conn.data_frame(stream, h2raw.grpc_message(b"\x0a\x05abcde")[:7], end_stream=True),
+        )
+        kind, value = conn.response_end(stream)
+        assert kind == "headers" and h2raw.header_value(value, "grpc-status") == "13", f"{kind} {value}"
+    attack.assert_recovered()
+
+
+def test_health_check_ended_by_trailers(attack, server):
+    """A request may end with a trailers HEADERS frame instead of END_STREAM
+    on its DATA: it is answered as usual."""
+    with server.connect() as conn:
+        conn.handshake()
+        stream = conn.new_stream()
+        conn.send_frames(
+            conn.headers_frame(stream, h2raw.grpc_request_headers()),
+            conn.data_frame(stream, h2raw.grpc_message(b"")),
+            conn.headers_frame(stream, [("x-trailer", "1")], end_stream=True),
+        )
+        kind, value = conn.response_end(stream)
+        assert kind == "headers" and h2raw.header_value(value, "grpc-status") == "0", f"{kind} {value}"
+    attack.assert_recovered()

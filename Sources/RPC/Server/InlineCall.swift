@@ -1,0 +1,91 @@
+import HTTP2
+
+/// A unary call answered on the event loop (``MethodRouter/registerInlineUnary(_:_:)``):
+/// the request is read as it arrives and, once it has ended, the handler runs
+/// and the whole response goes out at once. Nothing crosses to another thread,
+/// so it needs none of ``ServerCall``'s machinery: it is a value held by the
+/// connection's handler, changed in place (loop only).
+struct InlineCall {
+    private let handler: @Sendable ([UInt8], ServerContext) throws -> [UInt8]
+    private let context: ServerContext
+    private var deframer: MessageDeframer
+    private var request: (message: [UInt8], compressed: Bool)?
+    /// Set once the call has answered (an error while reading the request).
+    private(set) var answered = false
+    /// The grpc-timeout's timer, if the client set one.
+    var deadlineTimer: EventLoop.Timer?
+
+    init(handler: @escaping @Sendable ([UInt8], ServerContext) throws -> [UInt8], method: MethodDescriptor,
+         request: RequestHeaders.Request, peer: String, limits: ServerLimits) {
+        self.handler = handler
+        self.deframer = MessageDeframer(maxMessageSize: limits.maxReceiveMessageSize, encoding: request.encoding)
+        self.context = ServerContext(method: method, requestMetadata: request.metadata,
+                                     deadline: request.timeout.map { ContinuousClock.now + $0 }, peer: peer,
+                                     requestEncoding: request.encoding ?? .identity,
+                                     clientAcceptsGzip: request.acceptedEncodings.accepts(.gzip),
+                                     responseCompression: limits.compressResponses ? .gzip : .identity)
+    }
+
+    /// Body bytes arrived: taken at once (flow control gives them back to the
+    /// client), since the deframer bounds what is kept.
+    mutating func received(_ bytes: UnsafeRawBufferPointer, stream: Int32, connection: HTTP2Connection, limits: ServerLimits) {
+        connection.consume(bytes.count, on: stream)
+        guard !answered else { return }
+        var input = bytes
+        do throws(RPCError) {
+            while let message = try deframer.next(from: &input) {
+                guard request == nil else {
+                    throw RPCError(code: .internalError, message: "expected one request message, got more")
+                }
+                request = (message, deframer.lastMessageCompressed)
+            }
+        } catch {
+            fail(error, stream: stream, connection: connection)
+        }
+    }
+
+    /// The request ended: runs the handler and answers.
+    mutating func requestEnded(stream: Int32, connection: HTTP2Connection, limits: ServerLimits) {
+        guard !answered else { return }
+        do throws(RPCError) {
+            try deframer.finish()
+            guard let (message, compressed) = request else {
+                throw RPCError(code: .internalError, message: "expected one request message, got none")
+            }
+            request = nil
+            context.requestMessageReceived(compressed: compressed)
+            let response: [UInt8]
+            do {
+                response = try handler(message, context)
+            } catch {
+                throw ServerCall.status(for: error)
+            }
+            guard response.count <= limits.maxSendMessageSize else {
+                throw RPCError(code: .resourceExhausted,
+                               message: "response message of \(response.count) bytes is larger than the limit of \(limits.maxSendMessageSize)")
+            }
+            var framed: [UInt8] = []
+            var framer: MessageFramer?
+            try ResponseWriting.frame(response, into: &framed, framer: &framer, context: context)
+            answer()
+            ResponseWriting.sendUnary(framed, on: stream, of: connection, context: context)
+        } catch {
+            fail(error, stream: stream, connection: connection)
+        }
+    }
+
+    /// Answers with `error` unless the call has answered.
+    mutating func fail(_ error: RPCError, stream: Int32, connection: HTTP2Connection) {
+        guard !answered else { return }
+        answer()
+        ResponseWriting.sendTrailersOnly(error, trailing: ResponseWriting.trailing(context, error), on: stream, of: connection, context: context)
+    }
+
+    /// The call is over: it sends nothing more.
+    mutating func answer() {
+        answered = true
+        request = nil
+        deadlineTimer?.cancel()
+        deadlineTimer = nil
+    }
+}
