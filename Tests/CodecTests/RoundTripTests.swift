@@ -38,6 +38,14 @@ struct RoundTripTests {
         func check<M: ProtoMessage>(_: M.Type) throws {
             #expect(try M().serializedBytes() == [])
             #expect(try M(serializedBytes: []) == M())
+            // Decoding takes no bytes for the default without asking protobuf-c:
+            // protobuf-c makes the same of them.
+            if let cType = M.self as? any CMessage.Type {
+                #expect(try viaProtobufC(cType) as? M == M())
+            }
+        }
+        func viaProtobufC<C: CMessage>(_: C.Type) throws -> C {
+            try C.unpackWithProtobufC(UnsafeRawBufferPointer(start: nil, count: 0))
         }
         try check(type)
     }

@@ -51,14 +51,23 @@ extension CMessage {
         }
     }
 
-    /// Decodes through `protobuf_c_message_unpack`, with protobuf-c allocating
-    /// from an arena that releases the whole unpacked tree (and anything a
-    /// failed unpack left behind) when this returns.
+    /// Decodes `bytes`: no bytes are the default message, anything else goes
+    /// through ``unpackWithProtobufC(_:)``.
     package static func unpack(_ bytes: UnsafeRawBufferPointer) throws(CodecError) -> Self {
         guard bytes.count <= Int(Int32.max) else {
             throw CodecError(code: .tooLarge, path: protoMessageName,
                              reason: "\(bytes.count) bytes is more than a protobuf message can hold")
         }
+        // An empty encoding is the default message (no field present): nothing
+        // to ask protobuf-c, nor to allocate.
+        if bytes.isEmpty { return Self() }
+        return try unpackWithProtobufC(bytes)
+    }
+
+    /// Decodes through `protobuf_c_message_unpack`, even no bytes, with
+    /// protobuf-c allocating from an arena that releases the whole unpacked
+    /// tree (and anything a failed unpack left behind) when this returns.
+    package static func unpackWithProtobufC(_ bytes: UnsafeRawBufferPointer) throws(CodecError) -> Self {
         // protobuf-c reads no byte of an empty input, so a nil base is fine there.
         let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
         var arena = Arena()
