@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: help bootstrap build test examples interop interop-only proto fuzz bench bench-smoke bench-smoke-only venv certs services-up services-down run clean
+.PHONY: help bootstrap build test examples interop interop-only proto fuzz faults soak bench bench-smoke bench-smoke-only venv certs services-up services-down run clean
 
 help:
 	@echo "make test   install what is missing, build, start PostgreSQL and Redis under .run/, run every test"
@@ -12,6 +12,8 @@ help:
 	@echo "make interop  gRPC interop with grpcio both ways and the HTTP/2 attack suite (part of make test)"
 	@echo "make proto  regenerate everything made from proto/ (C code, descriptor sets, Swift stubs)"
 	@echo "make fuzz   run the codec and server-session fuzzers (FUZZ_SECONDS each, default 60; or FUZZ_RUNS executions)"
+	@echo "make faults the fault harness at length: FAULT_ROUNDS rounds (default 5) of killing timerd, Redis and PostgreSQL under load (one round is part of make test)"
+	@echo "make soak   SOAK_SECONDS (default 600) of mixed load with 1,000 watchers: timerd's memory and descriptors and Redis' memory must stay flat"
 	@echo "make bench  every benchmark in one run, written to BENCHMARKS.md: codec against protobuf-c; gRPC health calls on timerd against nghttpd and grpcio and timer calls (h2load); timer changes against pgbench; WatchTimers with 1,000 and 10,000 subscribers across instances"
 	@echo "make bench-smoke  each benchmark for a few seconds on debug builds, checking it runs (.run/bench/smoke.md; part of make test)"
 	@echo "make clean  stop the services and remove build output and .run/"
@@ -37,6 +39,7 @@ services-down:
 test: build services-up venv certs
 	@eval "$$(scripts/services env)" && scripts/leak-check
 	@eval "$$(scripts/services env)" && swift test --skip-build $(SWIFT_BUILD_FLAGS)
+	@TIMERD_FAULTS=1 swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter FaultTests
 	@TIMERD_BINARY="$$(swift build --show-bin-path $(SWIFT_BUILD_FLAGS))/timerd" scripts/examples-test
 	@$(MAKE) --no-print-directory interop-only
 	@$(MAKE) --no-print-directory bench-smoke-only
@@ -58,6 +61,21 @@ proto: bootstrap
 
 fuzz: bootstrap
 	scripts/fuzz
+
+# The fault harness (Tests/TimerdTests/FaultTests.swift) at length, on its own
+# PostgreSQL and Redis under .run/faults/: FAULT_ROUNDS rounds of every fault
+# with FAULT_LOAD_SECONDS of load around each, FAULT_RATE calls a second per
+# client (0, the default here: as fast as they are answered; make test paces
+# them at 20).
+faults: build
+	@TIMERD_FAULTS=1 TIMERD_FAULT_ROUNDS=$${FAULT_ROUNDS:-5} TIMERD_FAULT_LOAD_SECONDS=$${FAULT_LOAD_SECONDS:-3} TIMERD_FAULT_RATE=$${FAULT_RATE:-0} \
+		swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter FaultTests
+
+# The soak (Tests/TimerdTests/FaultTests.swift): SOAK_SECONDS of mixed load with
+# 1,000 watchers; memory and descriptors flat after the warm-up, every rule
+# holding at the end. Not part of make test.
+soak: build
+	@TIMERD_SOAK_SECONDS=$${SOAK_SECONDS:-600} swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter soakKeepsMemoryAndDescriptorsFlat
 
 # Every benchmark in one run; the report goes to BENCHMARKS.md (scripts/bench).
 bench: bootstrap venv

@@ -13,7 +13,11 @@
 /// ```
 /// The pub/sub channel of a user's events has the name of their stream,
 /// `user:{user_id}:events`; instances subscribe to the users they have
-/// watchers for.
+/// watchers for. Every instance also subscribes to `live:resync`, where an
+/// instance announces that watchers may have missed changes (it rebuilt
+/// Redis from PostgreSQL after changes failed to reach Redis, or it started,
+/// perhaps after a crash between a commit and its publish): every instance
+/// then sends each of its watchers a fresh snapshot.
 package enum LiveKeys {
     package static func state(user: Int64, timer: Int64) -> String { "user:{\(user)}:timer:{\(timer)}:state" }
     package static func activeTimers(user: Int64) -> String { "user:{\(user)}:active_timers" }
@@ -22,6 +26,8 @@ package enum LiveKeys {
     package static func syncRate(user: Int64) -> String { "user:{\(user)}:sync_rate" }
     package static func sessions(timer: Int64) -> String { "timer:{\(timer)}:sessions" }
     package static let activeUsers = "global:active_users"
+    /// The pub/sub channel of resync announcements.
+    package static let resyncChannel = "live:resync"
     /// The pub/sub channel carrying `user`'s events.
     package static func channel(user: Int64) -> String { events(user: user) }
 

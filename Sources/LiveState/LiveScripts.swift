@@ -87,8 +87,10 @@ enum LiveScripts {
     /// KEYS: active set. ARGV: state key prefix, suffix, TTL seconds,
     /// read_at (Redis time in ms, taken before PostgreSQL was read), then
     /// triples of timer id, sync_version, sealed state.
-    /// Returns: the number of active timers.
+    /// Returns: { the number of active timers, 1 if anything was repaired (a
+    /// stale member removed, an older or missing state written) else 0 }.
     static let rebuild = LiveScript("""
+        local repaired = 0
         local given = {}
         for i = 5, #ARGV, 3 do given[ARGV[i]] = true end
         for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
@@ -96,6 +98,7 @@ enum LiveScripts {
             local fields = redis.call('HMGET', ARGV[1] .. id .. ARGV[2], 'a', 'w')
             if not (fields[1] == '1' and fields[2] and tonumber(fields[2]) > tonumber(ARGV[4])) then
               redis.call('SREM', KEYS[1], id)
+              repaired = 1
             end
           end
         end
@@ -110,10 +113,11 @@ enum LiveScripts {
           else
             redis.call('HSET', key, 'v', ARGV[i + 1], 's', ARGV[i + 2], 'a', '1', 'w', written)
             redis.call('EXPIRE', key, ARGV[3])
+            repaired = 1
           end
           if active == '1' then redis.call('SADD', KEYS[1], ARGV[i]) else redis.call('SREM', KEYS[1], ARGV[i]) end
         end
-        return redis.call('SCARD', KEYS[1])
+        return { redis.call('SCARD', KEYS[1]), repaired }
         """)
 
     /// The current time on Redis' clock, in milliseconds.

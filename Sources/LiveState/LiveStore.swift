@@ -193,7 +193,10 @@ package struct LiveStore: Sendable {
     /// `readAt`, a `redisTime()`): the active set becomes `states` (the
     /// user's active timers then), except where Redis holds newer versions or
     /// changes written after `readAt`; `global:active_users` follows.
-    package func rebuild(user: Int64, states: [LiveTimerState], readAt: Int64, deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) {
+    /// Returns whether Redis was missing anything (a stale active timer, an
+    /// older or missing state): watchers may then have missed changes.
+    @discardableResult
+    package func rebuild(user: Int64, states: [LiveTimerState], readAt: Int64, deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) -> Bool {
         var arguments: [[UInt8]] = [
             Array(LiveKeys.statePrefix(user: user).utf8), Array(LiveKeys.stateSuffix.utf8), Self.text(stateTTLSeconds), Self.text(readAt),
         ]
@@ -202,11 +205,20 @@ package struct LiveStore: Sendable {
             arguments += [Self.text(state.id), Self.text(state.syncVersion), sealed]
         }
         let reply = try await run(LiveScripts.rebuild, keys: [LiveKeys.activeTimers(user: user)], arguments: arguments, deadline: deadline)
-        guard case .integer(let active) = reply else { throw Self.unexpected(reply, "the rebuild script") }
+        guard case .array(let parts) = reply, parts.count == 2, case .integer(let active) = parts[0], case .integer(let repaired) = parts[1] else {
+            throw Self.unexpected(reply, "the rebuild script")
+        }
         let membership = active > 0
             ? Self.command("SADD", LiveKeys.activeUsers, String(user))
             : Self.command("SREM", LiveKeys.activeUsers, String(user))
         _ = try await single(membership, deadline: deadline)
+        return repaired == 1
+    }
+
+    /// Announces to every instance that watchers may have missed changes
+    /// (``LiveKeys/resyncChannel``).
+    package func announceResync(deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) {
+        _ = try await single(Self.command("PUBLISH", LiveKeys.resyncChannel, "resync"), deadline: deadline)
     }
 
     // MARK: - Event log

@@ -30,11 +30,26 @@ package final class PostgresConnection {
     /// URI or a `key=value` connection string. The client encoding is set to
     /// UTF-8 so that text values round-trip as Swift strings.
     ///
+    /// GSSAPI encryption is not tried unless `url` asks for it
+    /// (`gssencmode=prefer` or `require`): libpq's default would load
+    /// Kerberos for every connection, which costs a round of library calls
+    /// and can abort a process that exits while a connection is being made
+    /// (Kerberos' own exit handlers tear down locks another thread holds).
+    ///
     /// - Throws: `invalidURL` when `url` cannot be parsed, `connectionFailed`
     ///   when the server cannot be reached or refuses the connection.
     package init(url: String) throws(StorageError) {
         try Self.validate(url: url)
-        guard let handle = PQconnectdb(url) else {
+        // The URL is expanded after gssencmode, so a setting in it wins.
+        let keywords: [StaticString] = ["gssencmode", "dbname"]
+        let connected: OpaquePointer? = "disable".withCString { disable in
+            url.withCString { dbname in
+                let values: [UnsafePointer<CChar>?] = [disable, dbname, nil]
+                let names: [UnsafePointer<CChar>?] = keywords.map { UnsafeRawPointer($0.utf8Start).assumingMemoryBound(to: CChar.self) } + [nil]
+                return PQconnectdbParams(names, values, 1)
+            }
+        }
+        guard let handle = connected else {
             throw StorageError(code: .connectionFailed, message: "libpq could not allocate a connection")
         }
         guard PQstatus(handle) == CONNECTION_OK else {

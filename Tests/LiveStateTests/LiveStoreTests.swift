@@ -159,7 +159,8 @@ struct LiveStoreTests {
         while cutoff <= readAt { cutoff = try await store.redisTime() }
         // Timer 3 was started after PostgreSQL was read: it stays.
         _ = try await store.publish(try live(3, .running, version: 1), event: nil, closedSession: nil)
-        try await store.rebuild(user: user, states: [try live(1, .running, version: 3)], readAt: readAt)
+        #expect(try await store.rebuild(user: user, states: [try live(1, .running, version: 3)], readAt: readAt),
+                "the stale member 99 was repaired")
         let states = try #require(try await store.activeStates(user: user))
         #expect(states.map(\.id) == [t(1), t(3)])
         #expect(states.map(\.syncVersion) == [4, 1], "the newer version in Redis is kept")
@@ -168,9 +169,29 @@ struct LiveStoreTests {
         // A given timer that Redis knows was stopped since: not active.
         _ = try await store.publish(try live(1, .stopped, version: 5), event: nil, closedSession: nil)
         _ = try await store.publish(try live(3, .stopped, version: 2), event: nil, closedSession: nil)
-        try await store.rebuild(user: user, states: [try live(1, .running, version: 4)], readAt: try await store.redisTime())
+        #expect(try await !store.rebuild(user: user, states: [try live(1, .running, version: 4)], readAt: try await store.redisTime()),
+                "Redis knew of both stops: nothing was missing")
         #expect(try await store.activeStates(user: user) == [])
         #expect(try runner.raw("SISMEMBER", LiveKeys.activeUsers, String(user)) == .integer(0))
+    }
+
+    @Test func rebuildSaysWhetherRedisWasMissingAnything() async throws {
+        defer { try? cleanUp() }
+        _ = try await store.publish(try live(1, .running, version: 2), event: nil, closedSession: nil)
+        _ = try await store.publish(try live(2, .paused, version: 5), event: nil, closedSession: nil)
+        // What Redis holds already: nothing to repair.
+        #expect(try await !store.rebuild(user: user, states: [try live(1, .running, version: 2), try live(2, .paused, version: 5)],
+                                         readAt: try await store.redisTime()))
+        // A change that never reached Redis: a newer version.
+        #expect(try await store.rebuild(user: user, states: [try live(1, .paused, version: 3), try live(2, .paused, version: 5)],
+                                        readAt: try await store.redisTime()))
+        // A timer stopped without Redis knowing: it leaves the set.
+        #expect(try await store.rebuild(user: user, states: [try live(1, .paused, version: 3)], readAt: try await store.redisTime()))
+        // A timer started without Redis knowing.
+        #expect(try await store.rebuild(user: user, states: [try live(1, .paused, version: 3), try live(3, .running, version: 1)],
+                                        readAt: try await store.redisTime()))
+        #expect(try await !store.rebuild(user: user, states: [try live(1, .paused, version: 3), try live(3, .running, version: 1)],
+                                         readAt: try await store.redisTime()))
     }
 
     @Test func theRateLimitAdmitsTheLimitThenRefusesWithAWait() async throws {

@@ -39,7 +39,8 @@ struct EventHubTests {
         let first = hub.register(user: 1, heartbeat: .seconds(60))
         let second = hub.register(user: 1, heartbeat: .seconds(60))
         let other = hub.register(user: 2, heartbeat: .seconds(60))
-        #expect(subscriber.log.withLock { $0 } == ["+user:{1}:events", "+user:{2}:events"])
+        // The resync channel from the start, then one channel per user.
+        #expect(subscriber.log.withLock { $0 } == ["+live:resync", "+user:{1}:events", "+user:{2}:events"])
 
         hub.receive(channel: "user:{1}:events", payload: try payload("1700000000000-1", 3))
         hub.receive(channel: "user:{1}:events", payload: Array("garbage".utf8))
@@ -52,13 +53,30 @@ struct EventHubTests {
         }
         #expect(hub.received.undecodable == 1)
         hub.unregister(first)
-        #expect(subscriber.log.withLock { $0.count } == 2, "a watcher of user 1 remains")
+        #expect(subscriber.log.withLock { $0.count } == 3, "a watcher of user 1 remains")
         hub.unregister(second)
         hub.unregister(other)
         #expect(subscriber.log.withLock { $0 }.suffix(2) == ["-user:{1}:events", "-user:{2}:events"])
         // Nothing reached user 2's watcher.
         var iterator = other.items.makeAsyncIterator()
         #expect(await iterator.next() == nil)
+        hub.close()
+    }
+
+    @Test func aResyncAnnouncementGivesEveryWatcherOfEveryUserAFreshSnapshot() async throws {
+        let hub = hub(RecordingSubscriber())
+        let watchers = [hub.register(user: 1, heartbeat: .seconds(60)), hub.register(user: 1, heartbeat: .seconds(60)),
+                        hub.register(user: 2, heartbeat: .seconds(60))]
+        hub.receive(channel: "live:resync", payload: Array("resync".utf8))
+        for watcher in watchers {
+            var iterator = watcher.items.makeAsyncIterator()
+            let item = await iterator.next()
+            guard case .resync? = item else {
+                Issue.record("expected a resync, got \(String(describing: item))")
+                continue
+            }
+        }
+        #expect(hub.received.undecodable == 0)
         hub.close()
     }
 

@@ -21,7 +21,8 @@ struct TimerServiceTests {
         /// "other" (another user, all abilities), "revoked", "admin" (admin of
         /// the owner's account), "otheradmin" (admin ability, administers nothing),
         /// "synconly" (the owner's, sync only), "syncer" (the owner's, read,
-        /// write and sync).
+        /// write and sync), "expired" (the owner's, every ability, expired
+        /// yesterday).
         var tokens: [String: String]
 
         func options(_ token: String?) -> CallOptions {
@@ -67,9 +68,10 @@ struct TimerServiceTests {
                 let result = try await pool.withConnection { try await $0.query(sql + " RETURNING id") }
                 return try #require(result.rows.first?[0].flatMap { Int64($0) })
             }
-            func token(_ name: String, user: Int64, abilities: String, revoked: Bool = false) async throws {
+            func token(_ name: String, user: Int64, abilities: String, revoked: Bool = false, expired: Bool = false) async throws {
                 let token = try APIToken.generate()
-                _ = try await insert("INSERT INTO api_tokens (user_id, token_hash, abilities, revoked_at) VALUES (\(user), '\(Bytea.parameter(token.hash))'::bytea, '{\(abilities)}', \(revoked ? "now()" : "NULL"))")
+                let dates = expired ? "now() - interval '2 days', now() - interval '1 day'" : "now(), NULL"
+                _ = try await insert("INSERT INTO api_tokens (user_id, token_hash, abilities, revoked_at, created_at, expires_at) VALUES (\(user), '\(Bytea.parameter(token.hash))'::bytea, '{\(abilities)}', \(revoked ? "now()" : "NULL"), \(dates))")
                 tokens[name] = token.text
             }
             let owner = try await insert("INSERT INTO users (name, email) VALUES ('Ada', 'ada@example.com')")
@@ -89,6 +91,7 @@ struct TimerServiceTests {
             try await token("otheradmin", user: other, abilities: "timers:read,timers:admin")
             try await token("synconly", user: owner, abilities: "timers:sync")
             try await token("syncer", user: owner, abilities: "timers:read,timers:write,timers:sync")
+            try await token("expired", user: owner, abilities: "timers:read,timers:write,timers:delete,timers:sync,timers:admin", expired: true)
 
             let server = GRPCServer(configuration: .init(address: "127.0.0.1:0", eventLoops: 1),
                                     services: [TimerServiceImplementation(pool: pool, clock: clock)])

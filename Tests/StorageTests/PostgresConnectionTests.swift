@@ -30,6 +30,18 @@ struct PostgresConnectionTests {
         #expect(result.columnIndex("two") == 1)
     }
 
+    @Test func gssapiEncryptionIsNotTriedUnlessTheURLAsksForIt() throws {
+        let connection = try connect()
+        let encrypted = try connection.query("SELECT encrypted FROM pg_stat_gssapi WHERE pid = pg_backend_pid()")
+        #expect(encrypted.rows == [["f"]])
+        // The URL's own setting wins: requiring it from a server without
+        // Kerberos fails to connect.
+        let url = try databaseURL()
+        #expect(throws: StorageError.self) {
+            _ = try PostgresConnection(url: url + (url.contains("?") ? "&" : "?") + "gssencmode=require")
+        }
+    }
+
     @Test func bindsTextParameters() throws {
         let connection = try connect()
         let result = try connection.query("SELECT $1::int + 1 AS next", ["41"])

@@ -324,6 +324,86 @@ struct LiveTests {
         }
     }
 
+    @Test func aChangeRedisMissedIsRepairedByTheNextStartAndWatchersEverywhereGetASnapshot() async throws {
+        try await withLiveSetup { run, _, _, environment in
+            let ada = try await TestUser.create(run, name: "Ada")
+            let a = try await ServerInstance(environment: environment)
+            defer { a.stop() }
+            #expect(try await waitUntilTrusted(a, ada))
+            let watcher = watch(a, ada)
+            #expect(await watcher.wait { $0.first?.type == .snapshot })
+            let timer = try await createTimer(a, ada, "Design review")
+            #expect(await watcher.wait { $0.contains { $0.type == .started } })
+
+            // An instance whose changes never reach Redis (as one killed
+            // between its commit and its publish): the stop is in
+            // PostgreSQL only, and nobody hears of it.
+            var unreachable = environment
+            unreachable["TIMERD_REDIS_URL"] = "redis://127.0.0.1:\(try freePort())/0"
+            let lost = try await ServerInstance(environment: unreachable)
+            try await stop(lost, ada, timer.id)
+            lost.stop()
+            #expect(!watcher.events.contains { $0.type == .stopped })
+
+            // The next instance to start finds Redis missing it, repairs
+            // it, and announces a resync: the watcher on A gets a snapshot
+            // without the timer.
+            let c = try await ServerInstance(environment: environment)
+            defer { c.stop() }
+            let snapshotCount = watcher.events.filter { $0.type == .snapshot }.count
+            #expect(await watcher.wait { events in
+                events.filter { $0.type == .snapshot }.count > snapshotCount && events.last { $0.type == .snapshot }?.timers.isEmpty == true
+            })
+            #expect(try await a.client.getActiveTimers(GetActiveTimersRequest(), options: bearer(ada.token)).timers.isEmpty)
+        }
+    }
+
+    @Test func noLogLineCarriesATokenOrADescriptionEvenAtTrace() async throws {
+        try await withLiveSetup { run, _, _, environment in
+            let ada = try await TestUser.create(run, name: "Ada")
+            var verbose = environment
+            verbose["TIMERD_LOG_LEVEL"] = "trace"
+            let (process, stdoutURL, stderrURL) = try Timerd.start(["serve"], environment: verbose.merging(["TIMERD_LISTEN": "127.0.0.1:0"]) { $1 }) { _ in }
+            defer {
+                if process.isRunning { process.terminate() }
+                try? FileManager.default.removeItem(at: stdoutURL)
+                try? FileManager.default.removeItem(at: stderrURL)
+            }
+            func output() -> String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
+            #expect(await eventually { output().contains("READY ") })
+            let port = try #require(output().split(separator: "\n").first { $0.hasPrefix("READY ") }.flatMap { Int($0.dropFirst(6)) })
+            let channel = try GRPCChannel(configuration: .init(target: "127.0.0.1:\(port)"))
+            defer { channel.close() }
+            let client = TimerServiceClient(channel: channel)
+            let secret = "Project Nightingale: acquisition of Globex"
+            // A good token, a wrong one, a revoked one; a timer with a
+            // description, changed, synced and watched; a failed call.
+            var request = CreateTimerRequest()
+            request.accountID = ada.accountID
+            request.description = secret
+            let made = try await client.createTimer(request, options: bearer(ada.token))
+            let id = try #require(made.timer?.id)
+            var pause = PauseTimerRequest()
+            pause.id = id
+            _ = try await client.pauseTimer(pause, options: bearer(ada.token))
+            _ = try? await client.pauseTimer(pause, options: bearer(ada.token))  // FAILED_PRECONDITION
+            let wrong = "svt_" + String(ada.token.dropFirst(4).reversed())
+            _ = try? await client.getActiveTimers(GetActiveTimersRequest(), options: bearer(wrong))
+            var stream = client.watchTimers(WatchTimersRequest(), options: bearer(ada.token, timeout: .seconds(2))).makeAsyncIterator()
+            _ = try await stream.next()
+            let revoked = try await run("admin", "revoke-token", "--token", ada.token)
+            #expect(revoked.status == 0, "revoke-token: \(revoked.stderr)")
+            _ = try? await client.getActiveTimers(GetActiveTimersRequest(), options: bearer(ada.token))
+            process.terminate()
+            process.waitUntilExit()
+            let log = (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? ""
+            #expect(!log.isEmpty, "timerd logged nothing at trace")
+            for needle in [ada.token, wrong, String(ada.token.dropFirst(4)), secret, "Nightingale"] {
+                #expect(!log.contains(needle), "a log line carries \(needle.prefix(8))…")
+            }
+        }
+    }
+
     @Test func theSyncLimitIsSharedByAllInstances() async throws {
         try await withLiveSetup { run, _, _, environment in
             let ada = try await TestUser.create(run, name: "Ada")

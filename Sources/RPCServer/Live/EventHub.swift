@@ -110,6 +110,7 @@ package final class EventHub: Sendable {
         self.subscriber = subscriber
         self.capacity = max(1, capacity)
         self.decode = decode
+        subscriber?.subscribe(LiveKeys.resyncChannel)
     }
 
     /// Registers a watcher of `user`'s events with a HEARTBEAT every
@@ -183,6 +184,10 @@ package final class EventHub: Sendable {
     /// A message from Redis pub/sub: `<event id> <sealed event>` on a user's
     /// channel. Runs on the subscriber's thread.
     package func receive(channel: String, payload: [UInt8]) {
+        if channel == LiveKeys.resyncChannel {
+            resyncAll()
+            return
+        }
         guard let user = LiveKeys.user(ofChannel: channel) else {
             metrics.withLock { $0.undecodable += 1 }
             return
@@ -214,8 +219,8 @@ package final class EventHub: Sendable {
         for watcher in changed(user) { watcher.offer(.event(nil, event)) }
     }
 
-    /// Every watcher may have missed events (Redis pub/sub reconnected):
-    /// each gets a fresh snapshot.
+    /// Every watcher may have missed events (Redis pub/sub reconnected, or
+    /// an instance announced a resync): each gets a fresh snapshot.
     package func resyncAll() {
         let all = state.withLock { state in
             for user in state.watchers.keys { state.changed(user) }

@@ -378,20 +378,27 @@ package final class LiveTimers: Sendable {
 
     private func rebuildUntilDone() async {
         var backoff = Duration.milliseconds(100)
+        var repaired = false
         while !Task.isCancelled {
             let generation = state.withLock { $0.generation }
             do {
-                try await rebuildAll()
-                let done = state.withLock { state -> Bool in
-                    guard state.generation == generation else { return false }
+                if try await rebuildAll() { repaired = true }
+                let (done, failedChanges) = state.withLock { state -> (Bool, Bool) in
+                    guard state.generation == generation else { return (false, false) }
+                    defer { state.failedChanges = 0 }
                     state.trusted = true
-                    state.failedChanges = 0
                     state.lastError = nil
                     state.lastPublishFailure = nil
                     state.rebuilding = nil
-                    return true
+                    return (true, state.failedChanges > 0)
                 }
-                if done { return }
+                if done {
+                    // Changes that failed to reach Redis, or that Redis lacked
+                    // (an instance died between a commit and its publish):
+                    // watchers anywhere may have missed them.
+                    if repaired || failedChanges { await announceResync() }
+                    return
+                }
                 backoff = .milliseconds(100)
             } catch {
                 state.withLock { $0.lastError = String(describing: error) }
@@ -402,17 +409,34 @@ package final class LiveTimers: Sendable {
         state.withLock { $0.rebuilding = nil }
     }
 
+    /// Redis is whole again: every instance's watchers get a fresh snapshot,
+    /// since some may have missed changes (this instance's changes that
+    /// failed to reach Redis, or, after a start, those of a crash between a
+    /// commit and its publish). Without Redis, this instance's own watchers.
+    private func announceResync() async {
+        do {
+            guard let store else { return }
+            try await store.announceResync(deadline: .now + .seconds(2))
+        } catch {
+            hub.resyncAll()
+        }
+    }
+
     /// Writes every active timer of PostgreSQL to Redis, user by user, and
     /// clears users Redis lists as active that have no active timer.
-    private func rebuildAll() async throws {
-        guard let store else { return }
+    /// Returns whether Redis was missing anything.
+    private func rebuildAll() async throws -> Bool {
+        guard let store else { return false }
+        var repaired = false
         let readAt = try await store.redisTime(deadline: .now + .seconds(2))
         var listed = Set(try await store.activeUsers(deadline: .now + .seconds(2)))
         var position: (userID: Int64, timerID: Int64)?
         var pending: [TimerRecord] = []
         func flush() async throws {
             guard let user = pending.first?.userID else { return }
-            try await store.rebuild(user: user, states: pending.map(LiveTimerState.init), readAt: readAt, deadline: .now + .seconds(2))
+            if try await store.rebuild(user: user, states: pending.map(LiveTimerState.init), readAt: readAt, deadline: .now + .seconds(2)) {
+                repaired = true
+            }
             listed.remove(user)
             pending.removeAll(keepingCapacity: true)
         }
@@ -428,8 +452,9 @@ package final class LiveTimers: Sendable {
         }
         try await flush()
         for user in listed {
-            try await store.rebuild(user: user, states: [], readAt: readAt, deadline: .now + .seconds(2))
+            if try await store.rebuild(user: user, states: [], readAt: readAt, deadline: .now + .seconds(2)) { repaired = true }
         }
+        return repaired
     }
 }
 
