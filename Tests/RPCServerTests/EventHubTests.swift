@@ -63,6 +63,28 @@ struct EventHubTests {
         hub.close()
     }
 
+    @Test func heartbeatsFallDueAtEachWatchersOwnIntervalAndStopWithIt() async throws {
+        let hub = hub(RecordingSubscriber())
+        let quick = hub.register(user: 1, heartbeat: .milliseconds(100))
+        let slow = hub.register(user: 1, heartbeat: .seconds(60))
+        var iterator = quick.items.makeAsyncIterator()
+        var beats: [ContinuousClock.Instant] = []
+        while beats.count < 6 {
+            guard case .heartbeat? = await iterator.next() else { Issue.record("expected a heartbeat"); return }
+            beats.append(.now)
+        }
+        // After the first (jittered) one, about every 100 ms: never two in
+        // the same tick, never a long gap.
+        for (earlier, later) in zip(beats.dropFirst(), beats.dropFirst(2)) {
+            #expect(later - earlier > .milliseconds(50) && later - earlier < .seconds(2), "\(later - earlier)")
+        }
+        // The 60 s watcher's first beat is at least 30 s away.
+        hub.unregister(slow)
+        var slowItems = slow.items.makeAsyncIterator()
+        #expect(await slowItems.next() == nil, "the slow watcher got an item")
+        hub.close()
+    }
+
     @Test func aResyncAnnouncementGivesEveryWatcherOfEveryUserAFreshSnapshot() async throws {
         let hub = hub(RecordingSubscriber())
         let watchers = [hub.register(user: 1, heartbeat: .seconds(60)), hub.register(user: 1, heartbeat: .seconds(60)),
@@ -139,13 +161,14 @@ struct EventHubTests {
         let before = ContinuousClock.now
         let watchers = (0..<200).map { _ in hub.register(user: 1, heartbeat: .seconds(2)) }
         let after = ContinuousClock.now
-        let firstBeats = watchers.map { watcher in watcher.beat.withLock { $0.next } }
+        let firstBeats = watchers.compactMap { hub.scheduledBeat(of: $0) }
         hub.close()
+        #expect(firstBeats.count == watchers.count)
         let earliest = try #require(firstBeats.min()), latest = try #require(firstBeats.max())
-        // Each first beat in the second half of its interval…
-        #expect(earliest >= before + .seconds(1))
+        // Each first beat in the second half of its interval (to the tick)…
+        #expect(earliest >= before + .seconds(1) - .milliseconds(25))
         #expect(latest <= after + .seconds(2))
-        // …and 200 of them spread over it, several 250 ms ticks apart.
+        // …and 200 of them spread over it, many ticks apart.
         #expect(latest - earliest >= .milliseconds(500))
     }
 

@@ -47,30 +47,23 @@ package final class EventHub: Sendable {
         package let items: AsyncStream<Item>
         fileprivate let continuation: AsyncStream<Item>.Continuation
         fileprivate let heartbeat: Duration
-        let beat: Mutex<(next: ContinuousClock.Instant, overflowed: Bool)>
+        private let overflowed = Atomic<Bool>(false)
 
         fileprivate init(user: Int64, capacity: Int, heartbeat: Duration) {
             self.user = user
             (items, continuation) = AsyncStream.makeStream(of: Item.self, bufferingPolicy: .bufferingNewest(capacity))
             self.heartbeat = heartbeat
-            // The first beat falls anywhere in the second half of the
-            // interval, so that streams opened together (a reconnecting
-            // fleet) do not beat together ever after.
-            self.beat = Mutex((ContinuousClock.now + heartbeat * Double.random(in: 0.5...1.0), false))
         }
 
         /// Whether items were dropped since the last call (then the reader
         /// must resync); clears the flag.
         package func takeOverflow() -> Bool {
-            beat.withLock { state in
-                defer { state.overflowed = false }
-                return state.overflowed
-            }
+            overflowed.exchange(false, ordering: .acquiringAndReleasing)
         }
 
         fileprivate func offer(_ item: Item) {
             if case .dropped = continuation.yield(item) {
-                beat.withLock { $0.overflowed = true }
+                overflowed.store(true, ordering: .releasing)
             }
         }
     }
@@ -94,6 +87,38 @@ package final class EventHub: Sendable {
     }
 
     private let state = Mutex(State())
+
+    /// HEARTBEATs by the tick they fall due in (a timing wheel of
+    /// ``tickLength`` slots): a tick touches the watchers due then, not all
+    /// of them, and ticks are short, so that beats spread evenly instead of
+    /// arriving in bursts that hold up events.
+    private struct Wheel {
+        var slots: [Int64: [ObjectIdentifier: Watcher]] = [:]
+        var slotOf: [ObjectIdentifier: Int64] = [:]
+        /// The last slot whose beats were sent.
+        var done: Int64
+
+        mutating func schedule(_ watcher: Watcher, at slot: Int64) {
+            let id = ObjectIdentifier(watcher)
+            slots[slot, default: [:]][id] = watcher
+            slotOf[id] = slot
+        }
+
+        mutating func remove(_ watcher: Watcher) {
+            let id = ObjectIdentifier(watcher)
+            guard let slot = slotOf.removeValue(forKey: id) else { return }
+            slots[slot]?[id] = nil
+            if slots[slot]?.isEmpty == true { slots[slot] = nil }
+        }
+    }
+    private static let tickLength = Duration.milliseconds(25)
+    private let origin = ContinuousClock.now
+    private let wheel: Mutex<Wheel>
+
+    /// The wheel slot `instant` falls in.
+    private func slot(_ instant: ContinuousClock.Instant) -> Int64 {
+        Int64((instant - origin) / Self.tickLength)
+    }
     private let subscriber: (any EventChannelSubscriber)?
     private let capacity: Int
     private let decode: @Sendable (Int64, [UInt8]) throws -> TimerEvent
@@ -110,6 +135,7 @@ package final class EventHub: Sendable {
         self.subscriber = subscriber
         self.capacity = max(1, capacity)
         self.decode = decode
+        wheel = Mutex(Wheel(done: 0))
         subscriber?.subscribe(LiveKeys.resyncChannel)
     }
 
@@ -135,7 +161,19 @@ package final class EventHub: Sendable {
         }
         if closed {
             watcher.continuation.finish()
-        } else if first {
+        } else {
+            // The first beat falls anywhere in the second half of the
+            // interval, so that streams opened together (a reconnecting
+            // fleet) do not beat together ever after.
+            let now = slot(.now)
+            let first = slot(.now + heartbeat * Double.random(in: 0.5...1.0))
+            wheel.withLock { wheel in
+                // Nothing scheduled: the slots up to now need no visit.
+                if wheel.slots.isEmpty { wheel.done = max(wheel.done, now) }
+                wheel.schedule(watcher, at: max(first, wheel.done + 1))
+            }
+        }
+        if !closed && first {
             subscriber?.subscribe(LiveKeys.channel(user: user))
         }
         return watcher
@@ -159,6 +197,7 @@ package final class EventHub: Sendable {
             }
             return false
         }
+        wheel.withLock { $0.remove(watcher) }
         if last { subscriber?.unsubscribe(LiveKeys.channel(user: watcher.user)) }
         watcher.continuation.finish()
     }
@@ -269,25 +308,37 @@ package final class EventHub: Sendable {
             return (state.watchers.values.flatMap(\.values), state.ticker)
         }
         ticker?.cancel()
+        wheel.withLock { $0 = Wheel(done: $0.done) }
         for watcher in all { watcher.continuation.finish() }
     }
 
     package var isClosed: Bool { state.withLock { $0.closed } }
 
-    /// Queues HEARTBEATs as they fall due, checking every 250 ms.
+    /// When `watcher`'s next HEARTBEAT is due (to the tick), if it is scheduled.
+    func scheduledBeat(of watcher: Watcher) -> ContinuousClock.Instant? {
+        wheel.withLock { $0.slotOf[ObjectIdentifier(watcher)] }.map { origin + Self.tickLength * Int($0) }
+    }
+
+    /// Queues HEARTBEATs as they fall due, every tick those of its slots.
     private func tick() async {
         while !Task.isCancelled {
-            do { try await Task.sleep(for: .milliseconds(250)) } catch { return }
-            let now = ContinuousClock.now
-            let all = state.withLock { $0.watchers.values.flatMap(\.values) }
-            for watcher in all {
-                let due = watcher.beat.withLock { beat -> Bool in
-                    guard now >= beat.next else { return false }
-                    beat.next = now + watcher.heartbeat
-                    return true
+            do { try await Task.sleep(for: Self.tickLength) } catch { return }
+            let now = slot(.now)
+            let due = wheel.withLock { wheel -> [Watcher] in
+                var due: [Watcher] = []
+                while wheel.done < now {
+                    wheel.done += 1
+                    guard let watchers = wheel.slots.removeValue(forKey: wheel.done) else { continue }
+                    for (id, watcher) in watchers {
+                        let next = wheel.done + max(1, Int64(watcher.heartbeat / Self.tickLength))
+                        wheel.slots[next, default: [:]][id] = watcher
+                        wheel.slotOf[id] = next
+                        due.append(watcher)
+                    }
                 }
-                if due { watcher.offer(.heartbeat) }
+                return due
             }
+            for watcher in due { watcher.offer(.heartbeat) }
         }
     }
 }
