@@ -99,74 +99,81 @@ struct SecurityTests {
         return try #require(made.timer?.id)
     }
 
-    @Test("every method refuses a call without a token, or with an unknown, expired, revoked or malformed one: UNAUTHENTICATED, nothing changes")
-    func everyMethodNeedsAValidToken() async throws {
+    // One database for the three checks below: each fixture migrates a
+    // schema, and a parallel run already makes many.
+    @Test("access: every method needs a valid token; another user's timers and events are out of reach")
+    func access() async throws {
         try await TimerServiceTests.withService { (f: Fixture) async throws in
-            let id = try await ownersTimer(f)
-            let before = try await Self.everything(f)
-            let cases: [(String?, String)] = [
-                (nil, "missing 'authorization: Bearer <token>' metadata"),
-                ("svt_" + String(repeating: "A", count: 43), "the token is not known"),
-                ("expired", "the token has expired"),
-                ("revoked", "the token was revoked"),
-                ("svt_short", "invalid token: the token is not svt_ followed by 43 base64url characters"),
-            ]
-            for (token, message) in cases {
-                let results = await Self.everyMethod(f, timer: id, as: token)
-                #expect(results.count == TimerServiceMethods.all.count, "a method is missing from the list")
-                for (method, failure) in results {
-                    #expect(failure?.code == .unauthenticated, "\(method) with \(token ?? "no token"): \(String(describing: failure))")
-                    #expect(failure?.message == message, "\(method) with \(token ?? "no token")")
-                }
-            }
-            #expect(try await Self.everything(f) == before)
+            try await everyMethodNeedsAValidToken(f)
+            try await anotherUsersTimerIsNotFound(f)
+            try await watchStreamsAreSeparate(f)
         }
     }
 
-    @Test("another user's timer is NOT_FOUND to every method that names it, exactly as a timer that does not exist, and stays as it was")
-    func anotherUsersTimerIsNotFound() async throws {
-        try await TimerServiceTests.withService { (f: Fixture) async throws in
-            let id = try await ownersTimer(f)
-            let before = try await Self.everything(f)
-            let foreign = await Self.everyMethod(f, timer: id, as: "other", watch: false)
-            let missing = await Self.everyMethod(f, timer: id + 1_000, as: "other", watch: false)
-            let naming: Set<String> = ["GetTimer", "PauseTimer", "ResumeTimer", "StopTimer", "UpdateTimer", "DeleteTimer", "ListTimerSessions"]
-            for ((method, failure), (_, absent)) in zip(foreign, missing) where naming.contains(method) {
-                #expect(failure?.code == .notFound, "\(method): \(String(describing: failure))")
-                // Nothing tells an existing timer of someone else's from none.
-                #expect(failure?.message == absent?.message.replacingOccurrences(of: String(id + 1_000), with: String(id)), "\(method)")
+    /// Every method refuses a call without a token, or with an unknown,
+    /// expired, revoked or malformed one: UNAUTHENTICATED, nothing changes.
+    func everyMethodNeedsAValidToken(_ f: Fixture) async throws {
+        let id = try await ownersTimer(f)
+        let before = try await Self.everything(f)
+        let cases: [(String?, String)] = [
+            (nil, "missing 'authorization: Bearer <token>' metadata"),
+            ("svt_" + String(repeating: "A", count: 43), "the token is not known"),
+            ("expired", "the token has expired"),
+            ("revoked", "the token was revoked"),
+            ("svt_short", "invalid token: the token is not svt_ followed by 43 base64url characters"),
+        ]
+        for (token, message) in cases {
+            let results = await Self.everyMethod(f, timer: id, as: token)
+            #expect(results.count == TimerServiceMethods.all.count, "a method is missing from the list")
+            for (method, failure) in results {
+                #expect(failure?.code == .unauthenticated, "\(method) with \(token ?? "no token"): \(String(describing: failure))")
+                #expect(failure?.message == message, "\(method) with \(token ?? "no token")")
             }
-            // Calls that list or act on the caller's own timers see none of Ada's.
-            let list: ListTimersResponse = try await f.call(TimerServiceMethods.listTimers, ListTimersRequest(), as: "other")
-            #expect(list.timers.isEmpty)
-            let active: GetActiveTimersResponse = try await f.call(TimerServiceMethods.getActiveTimers, GetActiveTimersRequest(), as: "other")
-            #expect(active.timers.isEmpty)
-            #expect(try await Self.everything(f).prefix(1) == before.prefix(1), "Ada's timer changed")
         }
+        #expect(try await Self.everything(f) == before)
     }
 
-    @Test("a watch stream carries its own user's events only")
-    func watchStreamsAreSeparate() async throws {
-        try await TimerServiceTests.withService { (f: Fixture) async throws in
-            let theirs: ResponseStream<TimerEvent> = f.channel.serverStreaming(TimerServiceMethods.watchTimers, request: WatchTimersRequest(),
-                                                                               options: f.options("other"))
-            var events = theirs.makeAsyncIterator()
-            let snapshot = try await events.next()
-            #expect(snapshot?.type == .snapshot)
-            #expect(snapshot?.timers.isEmpty == true)
-            // Ada's change, then Bob's: Bob's stream must show his first.
-            let adas = try await ownersTimer(f)
-            var create = CreateTimerRequest()
-            create.accountID = f.otherAccountID
-            create.description = "Bob's work"
-            let made: CreateTimerResponse = try await f.call(TimerServiceMethods.createTimer, create, as: "other")
-            var next = try await events.next()
-            while next?.type == .heartbeat { next = try await events.next() }
-            #expect(next?.type == .started)
-            #expect(next?.timer?.id == made.timer?.id)
-            #expect(next?.timer?.id != adas)
-            theirs.cancel()
+    /// Another user's timer is NOT_FOUND to every method that names it,
+    /// exactly as a timer that does not exist, and stays as it was.
+    func anotherUsersTimerIsNotFound(_ f: Fixture) async throws {
+        let id = try await ownersTimer(f)
+        let before = try await Self.everything(f)
+        let foreign = await Self.everyMethod(f, timer: id, as: "other", watch: false)
+        let missing = await Self.everyMethod(f, timer: id + 1_000, as: "other", watch: false)
+        let naming: Set<String> = ["GetTimer", "PauseTimer", "ResumeTimer", "StopTimer", "UpdateTimer", "DeleteTimer", "ListTimerSessions"]
+        for ((method, failure), (_, absent)) in zip(foreign, missing) where naming.contains(method) {
+            #expect(failure?.code == .notFound, "\(method): \(String(describing: failure))")
+            // Nothing tells an existing timer of someone else's from none.
+            #expect(failure?.message == absent?.message.replacingOccurrences(of: String(id + 1_000), with: String(id)), "\(method)")
         }
+        // Calls that list or act on the caller's own timers see none of Ada's.
+        let list: ListTimersResponse = try await f.call(TimerServiceMethods.listTimers, ListTimersRequest(), as: "other")
+        #expect(list.timers.isEmpty)
+        let active: GetActiveTimersResponse = try await f.call(TimerServiceMethods.getActiveTimers, GetActiveTimersRequest(), as: "other")
+        #expect(active.timers.isEmpty)
+        #expect(try await Self.everything(f) == before, "a call of Bob's changed something")
+    }
+
+    /// A watch stream carries its own user's events only.
+    func watchStreamsAreSeparate(_ f: Fixture) async throws {
+        let theirs: ResponseStream<TimerEvent> = f.channel.serverStreaming(TimerServiceMethods.watchTimers, request: WatchTimersRequest(),
+                                                                           options: f.options("other"))
+        var events = theirs.makeAsyncIterator()
+        let snapshot = try await events.next()
+        #expect(snapshot?.type == .snapshot)
+        #expect(snapshot?.timers.isEmpty == true)
+        // Ada's change, then Bob's: Bob's stream must show his first.
+        let adas = try await ownersTimer(f)
+        var create = CreateTimerRequest()
+        create.accountID = f.otherAccountID
+        create.description = "Bob's work"
+        let made: CreateTimerResponse = try await f.call(TimerServiceMethods.createTimer, create, as: "other")
+        var next = try await events.next()
+        while next?.type == .heartbeat { next = try await events.next() }
+        #expect(next?.type == .started)
+        #expect(next?.timer?.id == made.timer?.id)
+        #expect(next?.timer?.id != adas)
+        theirs.cancel()
     }
 
     @Test("strings shaped like SQL, markup, format strings and shell are stored and returned exactly as sent")

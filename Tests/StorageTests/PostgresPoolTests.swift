@@ -118,8 +118,9 @@ struct PostgresPoolTests {
             let elapsed = ContinuousClock.now - start
             #expect(error?.code == .timedOut)
             // Well before the statement's 30 s, with slack for loaded
-            // machines and sanitizer builds.
-            #expect(elapsed < .seconds(10))
+            // machines and sanitizer builds (a parallel run under
+            // AddressSanitizer has taken 11 s to cancel and reconnect).
+            #expect(elapsed < .seconds(20))
 
             // The abandoned connection is not reused: a cancel request was on
             // its way to it.

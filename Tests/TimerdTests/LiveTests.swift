@@ -363,7 +363,10 @@ struct LiveTests {
             let ada = try await TestUser.create(run, name: "Ada")
             var verbose = environment
             verbose["TIMERD_LOG_LEVEL"] = "trace"
-            let (process, stdoutURL, stderrURL) = try Timerd.start(["serve"], environment: verbose.merging(["TIMERD_LISTEN": "127.0.0.1:0"]) { $1 }) { _ in }
+            let (exited, finished) = AsyncStream.makeStream(of: Void.self)
+            let (process, stdoutURL, stderrURL) = try Timerd.start(["serve"], environment: verbose.merging(["TIMERD_LISTEN": "127.0.0.1:0"]) { $1 }) { _ in
+                finished.finish()
+            }
             defer {
                 if process.isRunning { process.terminate() }
                 try? FileManager.default.removeItem(at: stdoutURL)
@@ -389,13 +392,15 @@ struct LiveTests {
             _ = try? await client.pauseTimer(pause, options: bearer(ada.token))  // FAILED_PRECONDITION
             let wrong = "svt_" + String(ada.token.dropFirst(4).reversed())
             _ = try? await client.getActiveTimers(GetActiveTimersRequest(), options: bearer(wrong))
-            var stream = client.watchTimers(WatchTimersRequest(), options: bearer(ada.token, timeout: .seconds(2))).makeAsyncIterator()
+            let watch = client.watchTimers(WatchTimersRequest(), options: bearer(ada.token, timeout: .seconds(20)))
+            var stream = watch.makeAsyncIterator()
             _ = try await stream.next()
+            watch.cancel()
             let revoked = try await run("admin", "revoke-token", "--token", ada.token)
             #expect(revoked.status == 0, "revoke-token: \(revoked.stderr)")
             _ = try? await client.getActiveTimers(GetActiveTimersRequest(), options: bearer(ada.token))
             process.terminate()
-            process.waitUntilExit()
+            for await _ in exited {}  // Without holding a thread while it shuts down.
             let log = (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? ""
             #expect(!log.isEmpty, "timerd logged nothing at trace")
             for needle in [ada.token, wrong, String(ada.token.dropFirst(4)), secret, "Nightingale"] {

@@ -330,7 +330,9 @@ package final class EventHub: Sendable {
                     wheel.done += 1
                     guard let watchers = wheel.slots.removeValue(forKey: wheel.done) else { continue }
                     for (id, watcher) in watchers {
-                        let next = wheel.done + max(1, Int64(watcher.heartbeat / Self.tickLength))
+                        // From now, not from when it was due: a late tick
+                        // (a busy machine) must not beat twice in a row.
+                        let next = now + max(1, Int64(watcher.heartbeat / Self.tickLength))
                         wheel.slots[next, default: [:]][id] = watcher
                         wheel.slotOf[id] = next
                         due.append(watcher)
