@@ -23,17 +23,9 @@ package final class HTTP2FixedHeaders: @unchecked Sendable {
 
     package init(_ headers: [HTTP2Header]) {
         self.headers = headers
-        bytes = .allocate(capacity: max(1, headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }))
+        bytes = .allocate(capacity: encodedLength(headers))
         pairs = .allocate(capacity: max(1, headers.count))
-        var cursor = bytes.baseAddress!
-        for (index, header) in headers.enumerated() {
-            let name = cursor
-            cursor = copyUTF8(header.name, to: cursor)
-            let value = cursor
-            cursor = copyUTF8(header.value, to: cursor)
-            pairs.initializeElement(at: index, to: nghttp2_nv(name: name, value: value, namelen: value - name, valuelen: cursor - value,
-                                                               flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
-        }
+        encode(headers, into: bytes, pairs: pairs)
     }
 
     deinit {
@@ -1022,28 +1014,39 @@ private let dataReadCallback: nghttp2_data_source_read_callback = { _, stream, b
 /// lives for the call (nghttp2 copies them). Both the bytes and the pairs live
 /// in temporary (stack) storage: no allocation per header block.
 func withNameValues<R>(_ headers: [HTTP2Header], _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
-    var total = 1
-    for header in headers { total += header.name.utf8.count + header.value.utf8.count }
-    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { bytes in
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: encodedLength(headers)) { bytes in
         withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: max(1, headers.count)) { pairs in
-            var base = bytes.baseAddress!
-            for (index, header) in headers.enumerated() {
-                let name = base
-                base = copyUTF8(header.name, to: base)
-                let value = base
-                base = copyUTF8(header.value, to: base)
-                pairs.initializeElement(at: index, to: nghttp2_nv(name: name, value: value, namelen: value - name, valuelen: base - value,
-                                                                   flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
-            }
+            encode(headers, into: bytes, pairs: pairs)
             defer { pairs.baseAddress!.deinitialize(count: headers.count) }
             return body(pairs.baseAddress!, headers.count)
         }
     }
 }
 
+/// The bytes `encode` needs for `headers` (at least 1).
+private func encodedLength(_ headers: [HTTP2Header]) -> Int {
+    var total = 1
+    for header in headers { total += header.name.utf8.count + header.value.utf8.count }
+    return total
+}
+
+/// Writes each header's name and value into `bytes` and a name-value pair
+/// pointing at them into `pairs` (initialised here).
+private func encode(_ headers: [HTTP2Header], into bytes: UnsafeMutableBufferPointer<UInt8>, pairs: UnsafeMutableBufferPointer<nghttp2_nv>) {
+    var cursor = bytes.baseAddress!
+    for (index, header) in headers.enumerated() {
+        let name = cursor
+        cursor = copyUTF8(header.name, to: cursor)
+        let value = cursor
+        cursor = copyUTF8(header.value, to: cursor)
+        pairs.initializeElement(at: index, to: nghttp2_nv(name: name, value: value, namelen: value - name, valuelen: cursor - value,
+                                                           flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+    }
+}
+
 /// Copies `text`'s UTF-8 to `destination`; returns the end of the copy.
 @inline(__always)
-fileprivate func copyUTF8(_ text: String, to destination: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+private func copyUTF8(_ text: String, to destination: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
     let utf8 = text.utf8
     if let end = utf8.withContiguousStorageIfAvailable({ source -> UnsafeMutablePointer<UInt8> in
         if let start = source.baseAddress { destination.initialize(from: start, count: source.count) }
