@@ -182,11 +182,7 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
 
     /// Answers with one HEADERS frame carrying the status (no message).
     static func respondTrailersOnly(_ connection: HTTP2Connection, stream: Int32, error: RPCError) {
-        var headers = ResponseWriting.fixedHeaders
-        headers.append(HTTP2Header("grpc-status", String(error.code.rawValue)))
-        if !error.message.isEmpty { headers.append(HTTP2Header("grpc-message", PercentEncoding.encode(error.message))) }
-        MetadataCoding.append(error.metadata, to: &headers)
-        connection.respond(stream, headers: headers, endStream: true)
+        ResponseWriting.sendTrailersOnly(error, trailing: error.metadata, on: stream, of: connection, context: nil)
     }
 }
 

@@ -329,12 +329,10 @@ package final class EventHub: Sendable {
                 while wheel.done < now {
                     wheel.done += 1
                     guard let watchers = wheel.slots.removeValue(forKey: wheel.done) else { continue }
-                    for (id, watcher) in watchers {
+                    for watcher in watchers.values {
                         // From now, not from when it was due: a late tick
                         // (a busy machine) must not beat twice in a row.
-                        let next = now + max(1, Int64(watcher.heartbeat / Self.tickLength))
-                        wheel.slots[next, default: [:]][id] = watcher
-                        wheel.slotOf[id] = next
+                        wheel.schedule(watcher, at: now + max(1, Int64(watcher.heartbeat / Self.tickLength)))
                         due.append(watcher)
                     }
                 }
