@@ -53,7 +53,7 @@ package final class EventLoop: @unchecked Sendable {
     /// Reused between rounds so running handed-in work allocates nothing.
     private var running: [@Sendable () -> Void] = []
 
-    private var sources: [Int32: EventLoopSource] = [:]
+    private var sources: [StreamKey: EventLoopSource] = [:]
     private var timers = TimerHeap()
     private var afterRound: [() -> Void] = []
     private let stopped = Atomic<Bool>(false)
@@ -135,7 +135,7 @@ package final class EventLoop: @unchecked Sendable {
         event.events = events
         event.data.fd = fd
         guard epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) == 0 else { throw HTTP2Error.system("epoll_ctl(ADD)", errno) }
-        sources[fd] = source
+        sources[StreamKey(fd)] = source
     }
 
     /// Changes the events watched on `fd`. Loop thread only.
@@ -150,7 +150,7 @@ package final class EventLoop: @unchecked Sendable {
     /// caller closes the descriptor.
     package func deregister(_ fd: Int32) {
         _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
-        sources[fd] = nil
+        sources[StreamKey(fd)] = nil
     }
 
     /// Calls `callback` on the loop after `delay`. Loop thread only.
@@ -217,7 +217,7 @@ package final class EventLoop: @unchecked Sendable {
                 _ = read(wakeFD, &value, 8)
                 continue
             }
-            sources[fd]?.handleEvents(event.events)
+            sources[StreamKey(fd)]?.handleEvents(event.events)
         }
         runTasks()
         runTimers()

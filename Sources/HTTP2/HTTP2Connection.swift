@@ -58,17 +58,46 @@ package enum HeadersCategory: Sendable {
     case trailers
 }
 
+/// A received header block (HEADERS and its CONTINUATIONs), as nghttp2
+/// decoded it, in arrival order. It points into the connection's buffer and
+/// is valid only during the delegate call that hands it over.
+package struct HTTP2HeaderBlock {
+    fileprivate struct Field {
+        var offset: Int32
+        var nameLength: Int32
+        var valueLength: Int32
+    }
+    private let bytes: UnsafeRawPointer?
+    private let fields: UnsafePointer<Field>?
+    /// The number of header fields.
+    package let count: Int
+
+    fileprivate init(bytes: UnsafeRawPointer?, fields: UnsafePointer<Field>?, count: Int) {
+        self.bytes = bytes
+        self.fields = fields
+        self.count = count
+    }
+
+    /// The name and value of field `index` (0 ..< ``count``).
+    @inline(__always)
+    package subscript(index: Int) -> (name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        precondition(index >= 0 && index < count, "header field index out of range")
+        let field = fields![index]
+        let name = bytes! + Int(field.offset)
+        return (UnsafeRawBufferPointer(start: name, count: Int(field.nameLength)),
+                UnsafeRawBufferPointer(start: name + Int(field.nameLength), count: Int(field.valueLength)))
+    }
+}
+
 /// Receives a connection's stream events. Every call happens on the
 /// connection's event loop, inside or right after nghttp2's processing of the
 /// input; a delegate may call back into the connection (submit, send, reset).
 package protocol HTTP2ConnectionDelegate: AnyObject {
-    /// A HEADERS block begins on `stream`.
-    func headersBegan(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory)
-    /// One header field of the block; return false to reset the stream (the
-    /// delegate has decided the request is unacceptable).
-    func header(_ connection: HTTP2Connection, stream: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool
-    /// The block is complete; `endStream` when the peer sends nothing more.
-    func headersEnded(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory, endStream: Bool)
+    /// A whole header block arrived on `stream` (within the connection's
+    /// header list limit); `endStream` when the peer sends nothing more.
+    /// Delivered once per block, not per field: one call, whatever the
+    /// number of headers.
+    func headersReceived(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory, headers: HTTP2HeaderBlock, endStream: Bool)
     /// Body bytes arrived on `stream`.
     func data(_ connection: HTTP2Connection, stream: Int32, bytes: UnsafeRawBufferPointer)
     /// The peer finished sending on `stream` with a DATA frame (END_STREAM).
@@ -156,13 +185,20 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     /// The peer, `host:port`.
     package let peer: String
     /// Receives the stream events. Set before the connection starts.
-    package var delegate: HTTP2ConnectionDelegate?
+    package var delegate: HTTP2ConnectionDelegate? {
+        didSet { unretainedDelegate = delegate }
+    }
+    /// The delegate again, for the calls made from nghttp2's callbacks (one or
+    /// more per header): they run inside ``readAvailable()`` or ``flush()``,
+    /// which hold ``delegate`` for as long, so these calls need no reference
+    /// count of their own.
+    private unowned(unsafe) var unretainedDelegate: HTTP2ConnectionDelegate?
 
     private let fd: Int32
     private let configuration: HTTP2Configuration
     private var transport: Transport
     private var session: OpaquePointer?
-    private var outbound: [Int32: OutboundStream] = [:]
+    private var outbound: [StreamKey: OutboundStream] = [:]
     private var output: [UInt8] = []
     private var outputOffset = 0
     private var watchingWrite = false
@@ -173,6 +209,13 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     /// Header bytes of the block being received, per HTTP/2's size rule
     /// (blocks never interleave, so one counter serves all streams).
     private var headerListBytes = 0
+    /// The fields of the block being received: their bytes (each name
+    /// followed by its value) and where each one is. Grown as blocks need,
+    /// up to what the header list limit lets through; kept between blocks.
+    private var blockBytes = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    private var blockBytesUsed = 0
+    private var blockFields = UnsafeMutableBufferPointer<HTTP2HeaderBlock.Field>(start: nil, count: 0)
+    private var blockFieldCount = 0
     /// Open streams (for idleness).
     private var openStreams = 0
     private var lastPeerPing: UInt64 = 0
@@ -227,6 +270,8 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
 
     deinit {
         if let session { nghttp2_session_del(session) }
+        blockBytes.deallocate()
+        blockFields.deallocate()
     }
 
     /// Registers with the loop and sends our SETTINGS. Loop thread only.
@@ -339,7 +384,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
             if endStream {
                 return nghttp2_submit_response(session, stream, nva, count, nil)
             }
-            outbound[stream] = OutboundStream()
+            outbound[StreamKey(stream)] = OutboundStream()
             var provider = nghttp2_data_provider()
             provider.read_callback = dataReadCallback
             return nghttp2_submit_response(session, stream, nva, count, &provider)
@@ -352,7 +397,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     /// headers, `body` as its DATA, then `trailers`.
     package func respond(_ stream: Int32, headers: HTTP2HeaderList, body: [UInt8], trailers: HTTP2HeaderList) {
         guard let session, !closed else { return }
-        outbound[stream] = OutboundStream(bytes: body, finished: true, trailers: trailers)
+        outbound[StreamKey(stream)] = OutboundStream(bytes: body, finished: true, trailers: trailers)
         let rc: Int32 = headers.withNameValues { nva, count in
             var provider = nghttp2_data_provider()
             provider.read_callback = dataReadCallback
@@ -378,7 +423,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
             return nghttp2_submit_request(session, nil, nva, count, &provider, nil)
         }
         guard id > 0 else { return nil }
-        if hasBody { outbound[id] = OutboundStream() }
+        if hasBody { outbound[StreamKey(id)] = OutboundStream() }
         scheduleFlush()
         return id
     }
@@ -388,8 +433,8 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     /// above the high-water mark.
     @discardableResult
     package func send(_ bytes: [UInt8], on stream: Int32) -> Int {
-        guard var out = outbound[stream], !out.finished, let session else { return 0 }
-        outbound[stream] = nil  // Avoid a copy of the buffer while appending.
+        guard var out = outbound[StreamKey(stream)], !out.finished, let session else { return 0 }
+        outbound[StreamKey(stream)] = nil  // Avoid a copy of the buffer while appending.
         if out.offset > 0 && out.offset >= out.bytes.count / 2 {
             out.bytes.removeFirst(out.offset)
             out.offset = 0
@@ -398,7 +443,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         let wasDeferred = out.deferred
         out.deferred = false
         let pending = out.pending
-        outbound[stream] = out
+        outbound[StreamKey(stream)] = out
         if wasDeferred { nghttp2_session_resume_data(session, stream) }
         scheduleFlush()
         return pending
@@ -406,18 +451,18 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
 
     /// Ends the body of `stream`, with trailers if given.
     package func finish(_ stream: Int32, trailers: [HTTP2Header]?) {
-        guard var out = outbound[stream], !out.finished, let session else { return }
+        guard var out = outbound[StreamKey(stream)], !out.finished, let session else { return }
         out.finished = true
         out.trailers = trailers.map { .list($0) }
         let wasDeferred = out.deferred
         out.deferred = false
-        outbound[stream] = out
+        outbound[StreamKey(stream)] = out
         if wasDeferred { nghttp2_session_resume_data(session, stream) }
         scheduleFlush()
     }
 
     /// Bytes queued on `stream` and not yet taken by nghttp2.
-    package func pendingBytes(on stream: Int32) -> Int { outbound[stream]?.pending ?? 0 }
+    package func pendingBytes(on stream: Int32) -> Int { outbound[StreamKey(stream)]?.pending ?? 0 }
 
     /// Whether the stream is above its high-water mark.
     package func isCongested(_ stream: Int32) -> Bool { pendingBytes(on: stream) >= configuration.streamHighWater }
@@ -426,7 +471,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     package func reset(_ stream: Int32, code: UInt32) {
         guard let session, !closed else { return }
         nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream, code)
-        outbound[stream] = nil
+        outbound[StreamKey(stream)] = nil
         scheduleFlush()
     }
 
@@ -539,6 +584,9 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
 
     private func readAvailable() {
         guard let session else { return }
+        // The callbacks' delegate stays alive while nghttp2 calls them.
+        let pinned = delegate
+        defer { withExtendedLifetime(pinned) {} }
         let buffer = loop.readBuffer
         var rounds = 0
         while rounds < 8 && !closed {
@@ -623,6 +671,9 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     /// Gathers what nghttp2 wants to send into one buffer and writes it.
     private func flush() {
         guard let session, !closed, transport.handshakeDone else { return }
+        // The callbacks' delegate stays alive while nghttp2 calls them.
+        let pinned = delegate
+        defer { withExtendedLifetime(pinned) {} }
         // Fill the buffer from nghttp2 and write it, again while the socket
         // takes all of it and nghttp2 has more: what stays inside nghttp2 when
         // the buffer is full would otherwise wait for the next event, which
@@ -698,7 +749,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         while !pendingWritable.isEmpty {
             let streams = pendingWritable
             pendingWritable.removeAll()
-            for stream in streams { delegate?.streamWritable(self, stream: stream) }
+            for stream in streams { unretainedDelegate?.streamWritable(self, stream: stream) }
         }
     }
 
@@ -767,17 +818,23 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     }
 
     fileprivate func category(of frame: UnsafePointer<nghttp2_frame>) -> HeadersCategory {
-        switch frame.pointee.headers.cat {
-        case NGHTTP2_HCAT_REQUEST: .request
-        case NGHTTP2_HCAT_RESPONSE: .response
-        default: .trailers
+        // Read in place: the union's member accessors copy the whole frame.
+        let offset = MemoryLayout<nghttp2_headers>.offset(of: \.cat)!
+        let category = UnsafeRawPointer(frame).load(fromByteOffset: offset, as: nghttp2_headers_category.self)
+        switch category {
+        case NGHTTP2_HCAT_REQUEST: return .request
+        case NGHTTP2_HCAT_RESPONSE: return .response
+        default: return .trailers
         }
     }
 
     fileprivate func beginHeaders(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
-        let stream = frame.pointee.hd.stream_id
+        let stream = frameHeader(frame).stream_id
         headerListBytes = 0
-        headerBlockStarted = EventLoop.now()
+        blockBytesUsed = 0
+        blockFieldCount = 0
+        // The time of the read that brought the block's first bytes.
+        headerBlockStarted = lastRead
         if headerTimer == nil { armHeaderTimer() }
         let category = category(of: frame)
         if category == .request {
@@ -792,35 +849,55 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
             idleTimer?.cancel()
             idleTimer = nil
         }
-        delegate?.headersBegan(self, stream: stream, category: category)
         return 0
     }
 
     fileprivate func header(_ frame: UnsafePointer<nghttp2_frame>, _ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Int32 {
-        let stream = frame.pointee.hd.stream_id
         // A rejected block is still read to its end (HPACK state, and the
         // header-block timer ends with it), then the stream is reset.
-        if rejectedBlock?.stream == stream { return 0 }
+        if let rejectedBlock, rejectedBlock.stream == frameHeader(frame).stream_id { return 0 }
         // nghttp2 1.52 does not enforce MAX_HEADER_LIST_SIZE on input: count it here.
         headerListBytes += name.count + value.count + 32
         if headerListBytes > Int(configuration.maxHeaderListSize) {
             violation("header list too large")
             // gRPC reads ENHANCE_YOUR_CALM as RESOURCE_EXHAUSTED.
-            rejectedBlock = (stream, NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
+            rejectedBlock = (frameHeader(frame).stream_id, NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
             return 0
         }
-        guard let delegate else { return 0 }
-        if !delegate.header(self, stream: stream, name: name, value: value) {
-            rejectedBlock = (stream, NGHTTP2_INTERNAL_ERROR.rawValue)
-        }
+        keep(name, value)
         return 0
+    }
+
+    /// Appends a field to the block being received. Within the header list
+    /// limit, so the buffers never outgrow it.
+    private func keep(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {
+        let length = name.count + value.count
+        if blockBytesUsed + length > blockBytes.count {
+            let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: max(512, (blockBytesUsed + length) * 2), alignment: 1)
+            if blockBytesUsed > 0 { grown.baseAddress!.copyMemory(from: blockBytes.baseAddress!, byteCount: blockBytesUsed) }
+            blockBytes.deallocate()
+            blockBytes = grown
+        }
+        if blockFieldCount == blockFields.count {
+            let grown = UnsafeMutableBufferPointer<HTTP2HeaderBlock.Field>.allocate(capacity: max(16, blockFieldCount * 2))
+            if blockFieldCount > 0 { _ = grown.initialize(fromContentsOf: blockFields[..<blockFieldCount]) }
+            blockFields.deallocate()
+            blockFields = grown
+        }
+        let start = blockBytes.baseAddress! + blockBytesUsed
+        if name.count > 0 { start.copyMemory(from: name.baseAddress!, byteCount: name.count) }
+        if value.count > 0 { (start + name.count).copyMemory(from: value.baseAddress!, byteCount: value.count) }
+        (blockFields.baseAddress! + blockFieldCount).initialize(to: HTTP2HeaderBlock.Field(
+            offset: Int32(blockBytesUsed), nameLength: Int32(name.count), valueLength: Int32(value.count)))
+        blockBytesUsed += length
+        blockFieldCount += 1
     }
     /// The header block being read belongs to a stream that is reset with
     /// `code` once the block ends.
     private var rejectedBlock: (stream: Int32, code: UInt32)?
 
     fileprivate func frameReceived(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
-        let hd = frame.pointee.hd
+        let hd = frameHeader(frame)
         let endStream = hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
         switch UInt32(hd.type) {
         case NGHTTP2_HEADERS.rawValue:
@@ -831,14 +908,15 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
                 reset(hd.stream_id, code: rejected.code)
                 break
             }
-            let category = category(of: frame)
-            delegate?.headersEnded(self, stream: hd.stream_id, category: category, endStream: endStream)
+            let block = HTTP2HeaderBlock(bytes: UnsafeRawPointer(blockBytes.baseAddress), fields: UnsafePointer(blockFields.baseAddress),
+                                         count: blockFieldCount)
+            unretainedDelegate?.headersReceived(self, stream: hd.stream_id, category: category(of: frame), headers: block, endStream: endStream)
         case NGHTTP2_DATA.rawValue:
-            if endStream { delegate?.peerFinished(self, stream: hd.stream_id) }
+            if endStream { unretainedDelegate?.peerFinished(self, stream: hd.stream_id) }
         case NGHTTP2_RST_STREAM.rawValue:
             resetReceived()
         case NGHTTP2_GOAWAY.rawValue:
-            delegate?.goAwayReceived(self, lastStreamID: frame.pointee.goaway.last_stream_id, errorCode: frame.pointee.goaway.error_code)
+            unretainedDelegate?.goAwayReceived(self, lastStreamID: frame.pointee.goaway.last_stream_id, errorCode: frame.pointee.goaway.error_code)
         case NGHTTP2_SETTINGS.rawValue:
             if hd.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) != 0 {
                 ourSettingsAcknowledged = true
@@ -861,17 +939,17 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     }
 
     fileprivate func dataChunk(_ stream: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
-        delegate?.data(self, stream: stream, bytes: bytes)
+        unretainedDelegate?.data(self, stream: stream, bytes: bytes)
         return 0
     }
 
     fileprivate func streamClosed(_ stream: Int32, _ errorCode: UInt32) -> Int32 {
-        outbound[stream] = nil
+        outbound[StreamKey(stream)] = nil
         if role == .server && stream % 2 == 1 && refusedStreams.remove(stream) == nil {
             openStreams = max(0, openStreams - 1)
             if openStreams == 0 { resetIdleTimer() }
         }
-        delegate?.streamClosed(self, stream: stream, errorCode: errorCode)
+        unretainedDelegate?.streamClosed(self, stream: stream, errorCode: errorCode)
         return 0
     }
 
@@ -927,10 +1005,10 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
 
     fileprivate func invalidFrame(_ frame: UnsafePointer<nghttp2_frame>?) -> Int32 {
         // nghttp2 skips the rest of a HEADERS block it rejected: it has ended for us.
-        if let frame, UInt32(frame.pointee.hd.type) == NGHTTP2_HEADERS.rawValue {
+        if let frame, UInt32(frameHeader(frame).type) == NGHTTP2_HEADERS.rawValue {
             headerListBytes = 0
             headerBlockStarted = 0
-            if rejectedBlock?.stream == frame.pointee.hd.stream_id { rejectedBlock = nil }
+            if rejectedBlock?.stream == frameHeader(frame).stream_id { rejectedBlock = nil }
         }
         violation("invalid frames")
         return 0
@@ -940,7 +1018,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     fileprivate func readData(_ stream: Int32, _ buffer: UnsafeMutablePointer<UInt8>, _ length: Int, _ flags: UnsafeMutablePointer<UInt32>) -> Int {
         // Taken out of the dictionary while it changes, so its buffer is not
         // shared and emptying it does not copy it.
-        guard let session, var out = outbound.removeValue(forKey: stream) else {
+        guard let session, var out = outbound.removeValue(forKey: StreamKey(stream)) else {
             return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
         }
         let count = min(length, out.pending)
@@ -966,19 +1044,26 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
                 }
             } else if count == 0 {
                 out.deferred = true
-                outbound[stream] = out
+                outbound[StreamKey(stream)] = out
                 return Int(NGHTTP2_ERR_DEFERRED.rawValue)
             }
         }
-        outbound[stream] = out
+        outbound[StreamKey(stream)] = out
         return count
     }
 }
 
 // MARK: C callbacks (no captures: the connection comes back through user_data)
 
+/// A frame's common header, read in place (every frame type begins with it;
+/// the union's member accessors copy the whole frame).
+@inline(__always)
+private func frameHeader(_ frame: UnsafePointer<nghttp2_frame>) -> nghttp2_frame_hd {
+    UnsafeRawPointer(frame).load(as: nghttp2_frame_hd.self)
+}
+
 private let onBeginHeaders: nghttp2_on_begin_headers_callback = { _, frame, userData in
-    guard let frame, UInt32(frame.pointee.hd.type) == NGHTTP2_HEADERS.rawValue else { return 0 }
+    guard let frame, UInt32(frameHeader(frame).type) == NGHTTP2_HEADERS.rawValue else { return 0 }
     return HTTP2Connection.with(userData) { $0.beginHeaders(frame) }
 }
 

@@ -1,12 +1,12 @@
 import Glibc
+import Synchronization
 import Testing
 @testable import HTTP2
 
-/// A delegate that serves nothing: these tests are about the connection.
-final class QuietDelegate: HTTP2ConnectionDelegate {
-    func headersBegan(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory) {}
-    func header(_ connection: HTTP2Connection, stream: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool { true }
-    func headersEnded(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory, endStream: Bool) {
+/// A delegate that answers each request with 204 and nothing more: these
+/// tests are about the connection.
+class QuietDelegate: HTTP2ConnectionDelegate {
+    func headersReceived(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory, headers: HTTP2HeaderBlock, endStream: Bool) {
         if category == .request {
             connection.respond(stream, headers: [HTTP2Header(":status", "204")], endStream: true)
         }
@@ -18,6 +18,30 @@ final class QuietDelegate: HTTP2ConnectionDelegate {
     func goAwayReceived(_ connection: HTTP2Connection, lastStreamID: Int32, errorCode: UInt32) {}
     func connectionActive(_ connection: HTTP2Connection) {}
     func connectionClosed(_ connection: HTTP2Connection, error: HTTP2Error?) {}
+}
+
+/// A delegate that keeps every header block it is given, as text, and answers
+/// each request with 204.
+final class RecordingDelegate: QuietDelegate {
+    struct Block: Equatable {
+        var stream: Int32
+        var fields: [String]
+    }
+    /// Shared with the test, which reads the blocks once the connection is over.
+    final class Log: Sendable {
+        let blocks = Mutex<[Block]>([])
+    }
+    let log: Log
+    init(_ log: Log) { self.log = log }
+    override func headersReceived(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory, headers: HTTP2HeaderBlock, endStream: Bool) {
+        var fields: [String] = []
+        for index in 0..<headers.count {
+            let (name, value) = headers[index]
+            fields.append(String(decoding: name, as: UTF8.self) + ": " + String(decoding: value, as: UTF8.self))
+        }
+        log.blocks.withLock { $0.append(Block(stream: stream, fields: fields)) }
+        super.headersReceived(connection, stream: stream, category: category, headers: headers, endStream: endStream)
+    }
 }
 
 /// A blocking TCP client speaking raw HTTP/2 frames, for tests only (its
@@ -171,6 +195,40 @@ struct ConnectionRulesTests {
             #expect(goAwayCode(goAway.payload) == 0)
             #expect(String(decoding: goAway.payload.dropFirst(8), as: UTF8.self) == "max_idle")
         }
+    }
+
+    @Test("a header block reaches the delegate whole and in order, across CONTINUATIONs, and the next block alone")
+    func headerBlocks() throws {
+        let log = RecordingDelegate.Log()
+        let loop = try EventLoop(name: "blocks-test")
+        defer { loop.stop() }
+        let server = try HTTP2Server(address: Socket.Address(host: "127.0.0.1", port: 0), loops: [loop],
+                                     configuration: HTTP2Configuration(), tls: nil) { _ in RecordingDelegate(log) }
+        defer { server.stopAccepting() }
+        let client = try RawClient(port: server.address.port)
+        client.handshake()
+        // Literal fields without indexing, new names: more fields and bytes
+        // than the connection's first buffers hold.
+        func literal(_ name: String, _ value: String) -> [UInt8] {
+            [0x00, UInt8(name.utf8.count)] + Array(name.utf8) + [UInt8(value.utf8.count)] + Array(value.utf8)
+        }
+        let many = (0..<40).map { ("x-field-\($0)", String(repeating: Character(UnicodeScalar(UInt8(97 + $0 % 26))), count: $0 * 3)) }
+        let start: [UInt8] = [0x83, 0x86, 0x84] + literal(":authority", "test")  // :method POST, :scheme http, :path /
+        var block = start
+        for (name, value) in many { block += literal(name, value) }
+        let third = block.count / 3
+        client.send(frame(type: 1, flags: 0x1, stream: 1, payload: Array(block[..<third])))  // HEADERS, END_STREAM
+        client.send(frame(type: 9, flags: 0, stream: 1, payload: Array(block[third..<(2 * third)])))
+        client.send(frame(type: 9, flags: 0x4, stream: 1, payload: Array(block[(2 * third)...])))  // END_HEADERS
+        client.send(frame(type: 1, flags: 0x4 | 0x1, stream: 3, payload: start + literal("x-one", "1")))
+        client.send(frame(type: 7, flags: 0, stream: 0, payload: [0, 0, 0, 0, 0, 0, 0, 0]))  // We leave.
+        let frames = client.readUntilClosed()
+        #expect(frames.filter { $0.type == 1 }.count == 2)  // Both answered.
+        let pseudo = [":method: POST", ":scheme: http", ":path: /", ":authority: test"]
+        #expect(log.blocks.withLock { $0 } == [
+            RecordingDelegate.Block(stream: 1, fields: pseudo + many.map { "\($0.0): \($0.1)" }),
+            RecordingDelegate.Block(stream: 3, fields: pseudo + ["x-one: 1"]),
+        ])
     }
 
     @Test("a header list over the limit resets the stream")

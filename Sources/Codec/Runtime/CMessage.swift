@@ -39,16 +39,23 @@ extension CMessage {
         UnsafeRawPointer(c).assumingMemoryBound(to: ProtobufCMessage.self)
     }
 
-    /// Encodes through `protobuf_c_message_pack`.
-    package static func pack(_ value: Self) throws(CodecError) -> [UInt8] {
+    /// Encodes through `protobuf_c_message_pack`, after `headroom` zero bytes.
+    package static func pack(_ value: Self, headroom: Int = 0) throws(CodecError) -> [UInt8] {
+        precondition(headroom >= 0, "negative headroom")
         var arena = Arena()
         let c = arena.newMessage(Self.self)
         try value.write(to: c, arena: &arena)
         let message = base(c)
         let size = protobuf_c_message_get_packed_size(message)
-        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            count = size == 0 ? 0 : protobuf_c_message_pack(message, buffer.baseAddress)
+        return [UInt8](unsafeUninitializedCapacity: headroom + size) { buffer, count in
+            if headroom > 0 { buffer.baseAddress!.initialize(repeating: 0, count: headroom) }
+            count = headroom + (size == 0 ? 0 : protobuf_c_message_pack(message, buffer.baseAddress! + headroom))
         }
+    }
+
+    /// Encodes in place after `headroom` zero bytes (see ``ProtoMessage/serializedBytes(headroom:)``).
+    public func serializedBytes(headroom: Int) throws(CodecError) -> [UInt8] {
+        try Self.pack(self, headroom: headroom)
     }
 
     /// Decodes `bytes`: no bytes are the default message, anything else goes

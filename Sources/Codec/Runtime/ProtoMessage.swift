@@ -33,12 +33,28 @@ public protocol ProtoMessage: Sendable, Hashable {
     ///   protobuf-c runtime cannot carry; nothing is truncated silently.
     func serializedBytes() throws(CodecError) -> [UInt8]
 
+    /// Encodes the message after `headroom` zero bytes, which the caller
+    /// fills in place (a gRPC message header, say), so the encoding is not
+    /// copied to make room for them.
+    ///
+    /// - Throws: as ``serializedBytes()``.
+    func serializedBytes(headroom: Int) throws(CodecError) -> [UInt8]
+
     /// Fields read from the wire that this version of the message does not
     /// define, preserved verbatim.
     var unknownFields: UnknownFields { get set }
 }
 
 extension ProtoMessage {
+    /// The encoding, copied after `headroom` zero bytes.
+    public func serializedBytes(headroom: Int) throws(CodecError) -> [UInt8] {
+        precondition(headroom >= 0, "negative headroom")
+        let encoded = try serializedBytes()
+        var bytes = [UInt8](repeating: 0, count: headroom)
+        bytes.append(contentsOf: encoded)
+        return bytes
+    }
+
     /// Decodes a message from its protobuf wire encoding held in any collection
     /// of bytes (`[UInt8]`, `ArraySlice<UInt8>`, `Data`, …).
     ///

@@ -32,7 +32,6 @@ final class ClientCall: ClientResponseSource, ClientRequestSink, @unchecked Send
     private var endWaiters: [CheckedContinuation<Metadata, Never>] = []
     private var writableWaiter: CheckedContinuation<Void, Never>?
     private var deadlineTimer: EventLoop.Timer?
-    private var headerState = ResponseHeaders()
     private var sawResponseHeaders = false
     private var streamClosed = false
     /// What a streaming caller sent before the stream was open.
@@ -94,19 +93,13 @@ final class ClientCall: ClientResponseSource, ClientRequestSink, @unchecked Send
         end(error)
     }
 
-    func headersBegan() {
-        headerState = ResponseHeaders()
-    }
-
-    func header(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
-        headerState.add(name: name, value: value)
-        return true
-    }
-
-    /// A HEADERS block ended: the response headers, or the trailers (loop).
-    func headersEnded(endStream: Bool) {
-        let block = headerState
-        headerState = ResponseHeaders()
+    /// A HEADERS block arrived: the response headers, or the trailers (loop).
+    func headersReceived(_ headers: HTTP2HeaderBlock, endStream: Bool) {
+        var block = ResponseHeaders()
+        for index in 0..<headers.count {
+            let (name, value) = headers[index]
+            block.add(name: name, value: value)
+        }
         if !sawResponseHeaders {
             sawResponseHeaders = true
             if let error = block.responseError() {

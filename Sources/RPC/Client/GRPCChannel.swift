@@ -195,8 +195,8 @@ final class ClientConnectionHandler: HTTP2ConnectionDelegate, @unchecked Sendabl
     private var connection: HTTP2Connection?
     private var active = false
     private var waiting: [(ClientCall, [HTTP2Header], [UInt8], Bool)] = []
-    private var calls: [Int32: ClientCall] = [:]
-    private var draining: [ObjectIdentifier: (connection: HTTP2Connection, calls: [Int32: ClientCall])] = [:]
+    private var calls: [StreamKey: ClientCall] = [:]
+    private var draining: [ObjectIdentifier: (connection: HTTP2Connection, calls: [StreamKey: ClientCall])] = [:]
 
     init(address: Socket.Address, loop: EventLoop, tls: TLSContext?, serverName: String) {
         self.address = address
@@ -216,7 +216,7 @@ final class ClientConnectionHandler: HTTP2ConnectionDelegate, @unchecked Sendabl
 
     private func open(_ call: ClientCall, on connection: HTTP2Connection, headers: [HTTP2Header], body: [UInt8], endStream: Bool) {
         if call.open(on: connection, headers: headers, body: body, endStream: endStream) {
-            if call.stream > 0 { calls[call.stream] = call }
+            if call.stream > 0 { calls[StreamKey(call.stream)] = call }
         } else {
             call.connectionFailed(RPCError(code: .unavailable, message: "the connection to \(address) does not take new streams"))
         }
@@ -249,7 +249,7 @@ final class ClientConnectionHandler: HTTP2ConnectionDelegate, @unchecked Sendabl
 
     /// The call on `stream` of `connection`, current or draining.
     private func call(_ connection: HTTP2Connection, _ stream: Int32) -> ClientCall? {
-        connection === self.connection ? calls[stream] : draining[ObjectIdentifier(connection)]?.calls[stream]
+        connection === self.connection ? calls[StreamKey(stream)] : draining[ObjectIdentifier(connection)]?.calls[StreamKey(stream)]
     }
 
     func connectionActive(_ connection: HTTP2Connection) {
@@ -276,16 +276,8 @@ final class ClientConnectionHandler: HTTP2ConnectionDelegate, @unchecked Sendabl
         failWaiting(reason)
     }
 
-    func headersBegan(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory) {
-        call(connection, stream)?.headersBegan()
-    }
-
-    func header(_ connection: HTTP2Connection, stream: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
-        call(connection, stream)?.header(name: name, value: value) ?? true
-    }
-
-    func headersEnded(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory, endStream: Bool) {
-        call(connection, stream)?.headersEnded(endStream: endStream)
+    func headersReceived(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory, headers: HTTP2HeaderBlock, endStream: Bool) {
+        call(connection, stream)?.headersReceived(headers, endStream: endStream)
     }
 
     func data(_ connection: HTTP2Connection, stream: Int32, bytes: UnsafeRawBufferPointer) {
@@ -303,9 +295,9 @@ final class ClientConnectionHandler: HTTP2ConnectionDelegate, @unchecked Sendabl
 
     func streamClosed(_ connection: HTTP2Connection, stream: Int32, errorCode: UInt32) {
         if connection === self.connection {
-            calls.removeValue(forKey: stream)?.closed(errorCode: errorCode)
+            calls.removeValue(forKey: StreamKey(stream))?.closed(errorCode: errorCode)
         } else {
-            draining[ObjectIdentifier(connection)]?.calls.removeValue(forKey: stream)?.closed(errorCode: errorCode)
+            draining[ObjectIdentifier(connection)]?.calls.removeValue(forKey: StreamKey(stream))?.closed(errorCode: errorCode)
         }
     }
 
@@ -317,7 +309,7 @@ final class ClientConnectionHandler: HTTP2ConnectionDelegate, @unchecked Sendabl
         let key = ObjectIdentifier(connection)
         var table = connection === self.connection ? calls : draining[key]?.calls ?? [:]
         // Streams above lastStreamID were not processed: retrying them is safe.
-        for (stream, call) in table where stream > lastStreamID {
+        for (stream, call) in table where stream.id > lastStreamID {
             table[stream] = nil
             call.connectionFailed(RPCError(code: .unavailable, message: "the server is going away (GOAWAY) and did not process the call"))
         }

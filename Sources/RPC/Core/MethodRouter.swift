@@ -9,10 +9,13 @@ public protocol RPCService: Sendable {
     func registerMethods(with router: inout MethodRouter)
 }
 
-/// Encodes a response message, mapping codec errors to `INTERNAL`.
+/// Encodes a unary response message after room for its gRPC message header
+/// (``MessageFramer/headerLength`` bytes, written in place by
+/// ``ResponseWriting/frameUnary(_:framer:context:)``), mapping codec errors
+/// to `INTERNAL`.
 func encodeResponse<M: ProtoMessage>(_ message: M) throws(RPCError) -> [UInt8] {
     do {
-        return try message.serializedBytes()
+        return try message.serializedBytes(headroom: MessageFramer.headerLength)
     } catch {
         throw RPCError(code: .internalError, message: "response could not be encoded: \(error)")
     }
@@ -28,11 +31,12 @@ public struct MethodRouter: Sendable {
         enum Body: Sendable {
             /// Streams: the handler drives the call through its transport.
             case streaming(@Sendable (any ServerCallIO, ServerContext) async throws -> Void)
-            /// Unary: the one request in, the one response out (serialized),
+            /// Unary: the one request in, the one response out (serialized
+            /// after room for its message header, see ``encodeResponse(_:)``),
             /// so the server hands the call over once and back once.
             case unary(@Sendable ([UInt8], ServerContext) async throws -> [UInt8])
             /// Unary, answered on the event loop itself: for calls that need
-            /// no I/O and cannot block.
+            /// no I/O and cannot block. The response as ``unary(_:)``'s.
             case inline(@Sendable ([UInt8], ServerContext) throws -> [UInt8])
         }
         let method: MethodDescriptor

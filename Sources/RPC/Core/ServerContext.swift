@@ -97,6 +97,26 @@ public final class ServerContext: Sendable {
         }
     }
 
+    /// What a unary response goes out with, read once its handler has
+    /// returned: one lock for all of it. Fixes the response encoding.
+    package struct UnaryResponse {
+        package var compression: Compression
+        package var compressMessages: Bool
+        package var initial: Metadata
+        package var trailing: Metadata
+
+        /// Uncompressed, without metadata.
+        package static let plain = UnaryResponse(compression: .identity, compressMessages: true, initial: Metadata(), trailing: Metadata())
+    }
+
+    /// The unary response's parts; see ``UnaryResponse``.
+    package func unaryResponse() -> UnaryResponse {
+        response.withLock {
+            $0.compressionFixed = true
+            return UnaryResponse(compression: $0.compression, compressMessages: $0.compressMessages, initial: $0.initial, trailing: $0.trailing)
+        }
+    }
+
     /// Adds initial response metadata. Takes effect only before the first
     /// response message is sent (or, without one, before the status).
     public func addInitialMetadata(_ key: String, _ value: String) {

@@ -60,15 +60,16 @@ struct InlineCall {
             } catch {
                 throw ServerCall.status(for: error)
             }
-            guard response.count <= limits.maxSendMessageSize else {
+            let size = response.count - MessageFramer.headerLength
+            guard size <= limits.maxSendMessageSize else {
                 throw RPCError(code: .resourceExhausted,
-                               message: "response message of \(response.count) bytes is larger than the limit of \(limits.maxSendMessageSize)")
+                               message: "response message of \(size) bytes is larger than the limit of \(limits.maxSendMessageSize)")
             }
-            var framed: [UInt8] = []
             var framer: MessageFramer?
-            try ResponseWriting.frame(response, into: &framed, framer: &framer, context: context)
+            let parts = context.unaryResponse()
+            let framed = try ResponseWriting.frameUnary(response, framer: &framer, parts: parts)
             answer()
-            ResponseWriting.sendUnary(framed, on: stream, of: connection, context: context)
+            ResponseWriting.sendUnary(framed, on: stream, of: connection, parts: parts)
         } catch {
             fail(error, stream: stream, connection: connection)
         }

@@ -18,9 +18,14 @@ enum ResponseWriting {
     /// The response headers: the fixed ones, the response's encoding (fixed
     /// by this call), the initial metadata.
     static func headers(_ context: ServerContext?) -> [HTTP2Header] {
+        headers(compression: context?.fixResponseCompression() ?? .identity, initial: context?.initialMetadata ?? Metadata())
+    }
+
+    /// The response headers for the response encoding and initial metadata.
+    static func headers(compression: Compression, initial: Metadata) -> [HTTP2Header] {
         var headers = fixedHeaders
-        if context?.fixResponseCompression() == .gzip { headers.append(HTTP2Header("grpc-encoding", "gzip")) }
-        if let initial = context?.initialMetadata, !initial.isEmpty { MetadataCoding.append(initial, to: &headers) }
+        if compression == .gzip { headers.append(HTTP2Header("grpc-encoding", "gzip")) }
+        if !initial.isEmpty { MetadataCoding.append(initial, to: &headers) }
         return headers
     }
 
@@ -43,16 +48,35 @@ enum ResponseWriting {
         try framer!.append(message, compress: compress, to: &framed)
     }
 
+    /// Frames a unary response, given as its encoding after
+    /// ``MessageFramer/headerLength`` free bytes (``encodeResponse(_:)``):
+    /// uncompressed, the header goes into those bytes and the buffer is sent
+    /// as it is; compressed, the message is framed anew.
+    static func frameUnary(_ response: consuming [UInt8], framer: inout MessageFramer?, parts: ServerContext.UnaryResponse) throws(RPCError) -> [UInt8] {
+        precondition(response.count >= MessageFramer.headerLength, "a unary response without room for its header")
+        if framer == nil { framer = MessageFramer(encoding: parts.compression) }
+        let compress = framer!.encoding != .identity && parts.compressMessages
+        guard compress else {
+            try MessageFramer.writeUncompressedHeader(into: &response)
+            return response
+        }
+        var framed: [UInt8] = []
+        try response.withUnsafeBytesTyped { (bytes) throws(RPCError) in
+            try framer!.append(UnsafeRawBufferPointer(rebasing: bytes[MessageFramer.headerLength...]), compress: true, to: &framed)
+        }
+        return framed
+    }
+
     /// A unary call's whole successful response in one submission: headers,
     /// the framed message, trailers. Most calls add nothing to the fixed
     /// headers and trailers, which then go out as encoded once.
-    static func sendUnary(_ framed: [UInt8], on stream: Int32, of connection: HTTP2Connection, context: ServerContext?) {
-        let headers = headers(context)
-        let trailers = trailers(RPCError(code: .ok, message: ""), trailing: context?.trailingMetadata ?? Metadata())
+    static func sendUnary(_ framed: [UInt8], on stream: Int32, of connection: HTTP2Connection, parts: ServerContext.UnaryResponse) {
+        let plainHeaders = parts.compression != .gzip && parts.initial.isEmpty
+        let plainTrailers = parts.trailing.isEmpty
         connection.respond(stream,
-                           headers: headers.count == fixedHeaders.count ? .fixed(encodedFixedHeaders) : .list(headers),
+                           headers: plainHeaders ? .fixed(encodedFixedHeaders) : .list(headers(compression: parts.compression, initial: parts.initial)),
                            body: framed,
-                           trailers: trailers.count == okTrailers.count ? .fixed(encodedOKTrailers) : .list(trailers))
+                           trailers: plainTrailers ? .fixed(encodedOKTrailers) : .list(trailers(RPCError(code: .ok, message: ""), trailing: parts.trailing)))
     }
 
     /// A response that is only a status: one HEADERS frame ending the stream,

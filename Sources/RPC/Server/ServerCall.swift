@@ -137,14 +137,16 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
     /// in one submission to the connection (loop).
     private func respond(with response: [UInt8]) {
         guard state.canRespond else { return }
-        guard response.count <= limits.maxSendMessageSize else {
+        let size = response.count - MessageFramer.headerLength
+        guard size <= limits.maxSendMessageSize else {
             fail(RPCError(code: .resourceExhausted,
-                          message: "response message of \(response.count) bytes is larger than the limit of \(limits.maxSendMessageSize)"))
+                          message: "response message of \(size) bytes is larger than the limit of \(limits.maxSendMessageSize)"))
             return
         }
-        var framed: [UInt8] = []
+        let parts = context?.unaryResponse() ?? .plain
+        let framed: [UInt8]
         do {
-            try frame(response, into: &framed)
+            framed = try ResponseWriting.frameUnary(response, framer: &framer, parts: parts)
         } catch {
             fail(error)
             return
@@ -159,7 +161,7 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
         }
         _ = state.finish()
         ended.withLock { if $0 == nil { $0 = RPCError(code: .cancelled, message: "the call has ended") } }
-        ResponseWriting.sendUnary(framed, on: stream, of: connection, context: context)
+        ResponseWriting.sendUnary(framed, on: stream, of: connection, parts: parts)
     }
 
     /// Body bytes arrived (loop).

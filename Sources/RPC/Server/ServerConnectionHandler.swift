@@ -13,57 +13,36 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
     /// would give the registry a side table, which LeakSanitizer reports as
     /// a leak when the registry is still alive at exit.)
     private let registry: ConnectionRegistry
-    /// The stream whose request header block is being received (blocks never
-    /// interleave), 0 when none, and its headers so far.
-    private var blockStream: Int32 = 0
-    private var blockHeaders: RequestHeaders
     /// The previous request's header values, reused when the next request
     /// repeats them (a client calls the same methods over and over).
     private var recent = RequestHeaders.Recent()
     /// The handler of the previous call, by its path.
     private var lastRoute: (path: String, handler: MethodRouter.Handler)?
-    private var calls: [Int32: ServerCall] = [:]
+    private var calls: [StreamKey: ServerCall] = [:]
     /// Calls answered on the loop (health checks and the like).
-    private var inlineCalls: [Int32: InlineCall] = [:]
+    private var inlineCalls: [StreamKey: InlineCall] = [:]
 
     init(router: MethodRouter, limits: ServerLimits, maxHeaderListSize: Int, registry: ConnectionRegistry) {
         self.router = router
         self.limits = limits
         self.maxHeaderListSize = maxHeaderListSize
         self.registry = registry
-        self.blockHeaders = RequestHeaders(maxHeaderListSize: maxHeaderListSize)
     }
 
-    func headersBegan(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory) {
-        if category == .request {
-            blockStream = stream
-            blockHeaders = RequestHeaders(maxHeaderListSize: maxHeaderListSize, reusing: recent)
-        } else {
-            blockStream = 0
-        }
-    }
-
-    func header(_ connection: HTTP2Connection, stream: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
-        // Trailers from a client carry nothing for us; a rejected request is
-        // answered with its status once the block ends.
-        if blockStream == stream {
-            _ = blockHeaders.add(name: name.assumingMemoryBound(to: UInt8.self), value: value.assumingMemoryBound(to: UInt8.self))
-        }
-        return true
-    }
-
-    func headersEnded(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory, endStream: Bool) {
-        guard category == .request, blockStream == stream, stream != 0 else {
-            // Trailers with END_STREAM end the request as a DATA frame's would.
+    func headersReceived(_ connection: HTTP2Connection, stream: Int32, category: HeadersCategory, headers: HTTP2HeaderBlock, endStream: Bool) {
+        guard category == .request else {
+            // Trailers from a client carry nothing for us; with END_STREAM
+            // they end the request as a DATA frame's would.
             if category == .trailers && endStream { peerFinished(connection, stream: stream) }
             return
         }
-        blockStream = 0
-        // Moved out, not copied, and the request's strings go with it.
-        var finished = RequestHeaders(maxHeaderListSize: 0)
-        swap(&finished, &blockHeaders)
-        let outcome = finished.finish()
-        switch outcome {
+        var request = RequestHeaders(maxHeaderListSize: maxHeaderListSize, reusing: recent)
+        for index in 0..<headers.count {
+            let (name, value) = headers[index]
+            // A rejected request is answered with its status by finish().
+            if case .reject = request.add(name: name.assumingMemoryBound(to: UInt8.self), value: value.assumingMemoryBound(to: UInt8.self)) { break }
+        }
+        switch request.finish() {
         case .rejected(.http(let status, let message)):
             connection.respond(stream, headers: [
                 HTTP2Header(":status", String(status)),
@@ -84,16 +63,16 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
                 return
             }
             let call = ServerCall(stream: stream, connection: connection, limits: limits, encoding: request.encoding)
-            calls[stream] = call
+            calls[StreamKey(stream)] = call
             call.start(request: request, handler: handler, peer: connection.peer)
             if endStream { call.requestEnded() }
         }
     }
 
     func data(_ connection: HTTP2Connection, stream: Int32, bytes: UnsafeRawBufferPointer) {
-        if !inlineCalls.isEmpty, let index = inlineCalls.index(forKey: stream) {
+        if !inlineCalls.isEmpty, let index = inlineCalls.index(forKey: StreamKey(stream)) {
             inlineCalls.values[index].received(bytes, stream: stream, connection: connection, limits: limits)
-        } else if let call = calls[stream] {
+        } else if let call = calls[StreamKey(stream)] {
             call.received(bytes)
         } else {
             connection.consume(bytes.count, on: stream)  // A rejected request's body.
@@ -101,24 +80,23 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
     }
 
     func peerFinished(_ connection: HTTP2Connection, stream: Int32) {
-        if !inlineCalls.isEmpty, var call = inlineCalls.removeValue(forKey: stream) {
+        if !inlineCalls.isEmpty, var call = inlineCalls.removeValue(forKey: StreamKey(stream)) {
             call.requestEnded(stream: stream, connection: connection, limits: limits)
         } else {
-            calls[stream]?.requestEnded()
+            calls[StreamKey(stream)]?.requestEnded()
         }
     }
 
     func streamClosed(_ connection: HTTP2Connection, stream: Int32, errorCode: UInt32) {
-        if blockStream == stream { blockStream = 0 }
-        if !inlineCalls.isEmpty, var call = inlineCalls.removeValue(forKey: stream) {
+        if !inlineCalls.isEmpty, var call = inlineCalls.removeValue(forKey: StreamKey(stream)) {
             call.answer()  // Reset by the client, or closed after an early answer.
         } else {
-            calls.removeValue(forKey: stream)?.closed(errorCode: errorCode)
+            calls.removeValue(forKey: StreamKey(stream))?.closed(errorCode: errorCode)
         }
     }
 
     func streamWritable(_ connection: HTTP2Connection, stream: Int32) {
-        calls[stream]?.writable()
+        calls[StreamKey(stream)]?.writable()
     }
 
     func goAwayReceived(_ connection: HTTP2Connection, lastStreamID: Int32, errorCode: UInt32) {}
@@ -130,7 +108,6 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
         calls.removeAll()
         for (_, var call) in inlineCalls { call.answer() }
         inlineCalls.removeAll()
-        blockStream = 0
         lastRoute = nil
         registry.remove(connection)
         registry.scheduleMemoryTrim(on: connection.loop)
@@ -158,10 +135,10 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
             return
         }
         // Made in place: a copy of the call would cost a reference count per part.
-        inlineCalls[stream] = InlineCall(handler: run, method: handler.method, request: request, peer: connection.peer, limits: limits)
-        if let timeout = request.timeout, let index = inlineCalls.index(forKey: stream) {
+        inlineCalls[StreamKey(stream)] = InlineCall(handler: run, method: handler.method, request: request, peer: connection.peer, limits: limits)
+        if let timeout = request.timeout, let index = inlineCalls.index(forKey: StreamKey(stream)) {
             inlineCalls.values[index].deadlineTimer = connection.loop.schedule(after: timeout) { [self] in
-                guard var expired = inlineCalls.removeValue(forKey: stream) else { return }
+                guard var expired = inlineCalls.removeValue(forKey: StreamKey(stream)) else { return }
                 expired.deadlineTimer = nil
                 expired.fail(RPCError(code: .deadlineExceeded, message: "deadline of \(GRPCTimeout(roundingUp: timeout).headerValue) exceeded"),
                              stream: stream, connection: connection)

@@ -84,6 +84,18 @@ package struct MessageFramer {
         buffer.append(UInt8(truncatingIfNeeded: length))
     }
 
+    /// Writes the header of an uncompressed message into the first
+    /// ``headerLength`` bytes of `buffer`, which holds the message after them.
+    ///
+    /// - Throws: ``RPCError`` `RESOURCE_EXHAUSTED` when the message is 4 GiB
+    ///   or more.
+    package static func writeUncompressedHeader(into buffer: inout [UInt8]) throws(RPCError) {
+        precondition(buffer.count >= headerLength, "no room for a message header")
+        let length = buffer.count - headerLength
+        guard length <= maxLength else { throw tooLarge(length) }
+        writeHeader(compressed: false, length: length, into: &buffer, at: 0)
+    }
+
     private static func writeHeader(compressed: Bool, length: Int, into buffer: inout [UInt8], at start: Int) {
         let length = UInt32(length)
         buffer[start] = compressed ? 1 : 0

@@ -224,7 +224,8 @@ package struct RequestHeaders: Sendable {
     }
 
     /// Validates the request as a whole, once its header block has ended.
-    package func finish() -> Outcome {
+    /// The request's values move out: call it once, last.
+    package mutating func finish() -> Outcome {
         if case .rejected(let rejection) = state { return .rejected(rejection) }
         guard let method else {
             return .rejected(.http(status: 400, message: "missing :method"))
@@ -244,12 +245,21 @@ package struct RequestHeaders: Sendable {
         if let grpcError {
             return .rejected(.grpc(grpcError))
         }
+        // Moved out, not copied: no reference count per string.
+        self.path = nil
+        self.contentType = nil
         return .request(Request(path: path, timeout: timeout, encoding: encoding, acceptedEncodings: acceptedEncodings,
-                                metadata: metadata, authority: authority ?? host, scheme: scheme, userAgent: userAgent,
-                                contentType: contentType))
+                                metadata: take(&metadata), authority: authority.take() ?? host.take(), scheme: scheme.take(),
+                                userAgent: userAgent.take(), contentType: contentType))
     }
 
     // MARK: Headers
+
+    private func take(_ metadata: inout Metadata) -> Metadata {
+        var taken = Metadata()
+        swap(&taken, &metadata)
+        return taken
+    }
 
     private mutating func reject(_ rejection: Rejection) -> Verdict {
         state = .rejected(rejection)
@@ -265,23 +275,25 @@ package struct RequestHeaders: Sendable {
         if sawRegularHeader {
             return reject(.http(status: 400, message: "pseudo-header \(WireText.quoted(name)) after regular headers"))
         }
-        let previous: String?
+        // Whether the header came before is asked of the stored value
+        // without copying it (a copy would cost a reference count).
+        let repeated: Bool
         if Self.matches(name, ":method") {
-            previous = method
-            method = method ?? Self.string(value, reusing: "POST")
+            repeated = method != nil
+            if !repeated { method = Self.string(value, reusing: "POST") }
         } else if Self.matches(name, ":path") {
-            previous = path
-            path = path ?? Self.string(value, reusing: recent.path)
+            repeated = path != nil
+            if !repeated { path = Self.string(value, reusing: recent.path) }
         } else if Self.matches(name, ":scheme") {
-            previous = scheme
-            scheme = scheme ?? Self.string(value)
+            repeated = scheme != nil
+            if !repeated { scheme = Self.string(value) }
         } else if Self.matches(name, ":authority") {
-            previous = authority
-            authority = authority ?? Self.string(value, reusing: recent.authority)
+            repeated = authority != nil
+            if !repeated { authority = Self.string(value, reusing: recent.authority) }
         } else {
             return reject(.http(status: 400, message: "unknown pseudo-header \(WireText.quoted(name)) in a request"))
         }
-        guard previous == nil else {
+        guard !repeated else {
             return reject(.http(status: 400, message: "pseudo-header \(WireText.quoted(name)) repeated"))
         }
         return .proceed
@@ -338,8 +350,27 @@ package struct RequestHeaders: Sendable {
         return memcmp(x, y, a.count) == 0
     }
 
+    /// The bytes allowed in a header name (`0-9 a-z - _ .`), as a bit set
+    /// over 0...127 in two words.
+    private static let nameBytesLow: UInt64 = (1 << UInt64(UInt8(ascii: "-"))) | (1 << UInt64(UInt8(ascii: ".")))
+        | (((1 << 10) - 1) << UInt64(UInt8(ascii: "0")))
+    private static let nameBytesHigh: UInt64 = (1 << UInt64(UInt8(ascii: "_") - 64))
+        | (((1 << 26) - 1) << UInt64(UInt8(ascii: "a") - 64))
+
     /// Why `name` is not a valid regular header name, or nil.
+    @inline(__always)
     private static func nameProblem(_ name: UnsafeBufferPointer<UInt8>) -> String? {
+        // A valid name (nearly every one) is checked a byte at a time against the set.
+        var valid = true
+        for byte in name {
+            let word = byte < 64 ? nameBytesLow : (byte < 128 ? nameBytesHigh : 0)
+            valid = valid && (word >> UInt64(byte & 63)) & 1 == 1
+        }
+        return valid ? nil : invalidNameProblem(name)
+    }
+
+    /// Why `name`, which has a byte outside the allowed set, is not valid.
+    private static func invalidNameProblem(_ name: UnsafeBufferPointer<UInt8>) -> String? {
         for byte in name {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
