@@ -198,6 +198,8 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     private let configuration: HTTP2Configuration
     private var transport: Transport
     private var session: OpaquePointer?
+    /// nghttp2's allocations for the session; released after it.
+    private let memory = SessionMemory()
     private var outbound: [StreamKey: OutboundStream] = [:]
     private var output: [UInt8] = []
     private var outputOffset = 0
@@ -270,6 +272,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
 
     deinit {
         if let session { nghttp2_session_del(session) }
+        memory.release()
         blockBytes.deallocate()
         blockFields.deallocate()
     }
@@ -785,9 +788,10 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
 
         let context = Unmanaged.passUnretained(self).toOpaque()
         var session: OpaquePointer?
+        var allocator = memory.allocator
         let rc = role == .server
-            ? nghttp2_session_server_new2(&session, callbacks, context, option)
-            : nghttp2_session_client_new2(&session, callbacks, context, option)
+            ? nghttp2_session_server_new3(&session, callbacks, context, option, &allocator)
+            : nghttp2_session_client_new3(&session, callbacks, context, option, &allocator)
         guard rc == 0, let session else {
             throw HTTP2Error(code: .protocolError, message: "nghttp2 session: \(String(cString: nghttp2_strerror(rc)))")
         }
