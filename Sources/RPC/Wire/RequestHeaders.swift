@@ -115,14 +115,11 @@ package struct RequestHeaders: Sendable {
         case rejected(Rejection)
     }
 
-    private enum State {
-        /// Taking headers.
-        case collecting
-        /// Rejected for good by a header; later headers are ignored.
-        case rejected(Rejection)
-    }
-
-    private var state = State.collecting
+    /// Set when a header rejected the request for good; later headers are
+    /// ignored. (Asked once per header: looking at an optional, or an enum
+    /// with a payload, would copy the rejection each time.)
+    private var isRejected = false
+    private var rejection: Rejection?
     private var headerListSize = 0
     private var sawRegularHeader = false
     private var method: String?
@@ -155,7 +152,7 @@ package struct RequestHeaders: Sendable {
     /// Takes one header, as nghttp2's `on_header` callback hands it over.
     /// The bytes are copied where kept; the buffers need not outlive the call.
     package mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Verdict {
-        if case .rejected(let rejection) = state { return .reject(rejection) }
+        if isRejected, let rejection { return .reject(rejection) }
         headerListSize += name.count + value.count + 32
         if headerListSize > maxHeaderListSize {
             let message = "request headers exceed the limit of \(maxHeaderListSize) bytes (at least \(headerListSize) bytes, counting name + value + 32 per header)"
@@ -170,10 +167,12 @@ package struct RequestHeaders: Sendable {
             return addPseudoHeader(name: name, value: value)
         }
         sawRegularHeader = true
-        if let problem = Self.nameProblem(name) {
+        // A known name is valid as it is: only the others are checked.
+        let known = Self.known(name)
+        if known == nil, let problem = Self.nameProblem(name) {
             return reject(.http(status: 400, message: problem))
         }
-        switch Self.known(name) {
+        switch known {
         case .contentType:
             if contentType == nil {
                 contentType = Self.string(value, reusing: "application/grpc")
@@ -226,7 +225,7 @@ package struct RequestHeaders: Sendable {
     /// Validates the request as a whole, once its header block has ended.
     /// The request's values move out: call it once, last.
     package mutating func finish() -> Outcome {
-        if case .rejected(let rejection) = state { return .rejected(rejection) }
+        if isRejected, let rejection { return .rejected(rejection) }
         guard let method else {
             return .rejected(.http(status: 400, message: "missing :method"))
         }
@@ -262,7 +261,8 @@ package struct RequestHeaders: Sendable {
     }
 
     private mutating func reject(_ rejection: Rejection) -> Verdict {
-        state = .rejected(rejection)
+        isRejected = true
+        self.rejection = rejection
         metadata = Metadata()
         return .reject(rejection)
     }
