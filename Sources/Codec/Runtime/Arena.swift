@@ -13,35 +13,61 @@ import Musl
 /// of `malloc` calls instead of one per string and sub-message. Nothing
 /// allocated here outlives the call that made the arena.
 package struct Arena: ~Copyable {
-    /// The first block, kept apart so that a small message costs one `malloc`.
+    /// The first block the arena allocated, kept apart so that a small
+    /// message costs one `malloc` (none when the caller lends a first block).
     private var firstBlock: UnsafeMutableRawPointer?
     private var moreBlocks: [UnsafeMutableRawPointer] = []
     private var cursor: UnsafeMutableRawPointer?
     private var remaining = 0
     private var nextBlockSize = 2048
 
+    /// The size of the block ``withArena(_:)`` lends from the stack: a full
+    /// `Timer` fits in it, encoded or decoded.
+    package static let stackBlockSize = 2048
+
     package init() {}
+
+    /// An arena whose first allocations come from `block` (16-byte aligned),
+    /// which the caller owns and keeps valid while the arena lives.
+    package init(lending block: UnsafeMutableRawBufferPointer) {
+        cursor = block.baseAddress
+        remaining = block.count
+    }
 
     deinit {
         firstBlock?.deallocate()
         for block in moreBlocks { block.deallocate() }
     }
 
+    /// Runs `body` with an arena whose first block is on the stack, so a
+    /// small message costs no `malloc` for its C structs.
+    @inline(__always)
+    package static func withArena<R, E: Error>(_ body: (inout Arena) throws(E) -> R) throws(E) -> R {
+        try withUnsafeTemporaryAllocation(byteCount: stackBlockSize, alignment: 16) { (block) throws(E) -> R in
+            var arena = Arena(lending: block)
+            return try body(&arena)
+        }
+    }
+
     /// Uninitialised, 16-byte aligned memory valid until the arena ends.
+    @inline(__always)
     package mutating func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
         let size = max(16, (byteCount + 15) & ~15)
-        if size > remaining {
-            let blockSize = max(size, nextBlockSize)
-            let block = UnsafeMutableRawPointer.allocate(byteCount: blockSize, alignment: 16)
-            if firstBlock == nil { firstBlock = block } else { moreBlocks.append(block) }
-            cursor = block
-            remaining = blockSize
-            nextBlockSize = min(nextBlockSize * 2, 1 << 20)
-        }
+        if size > remaining { addBlock(holding: size) }
         let result = cursor!
         cursor = result + size
         remaining -= size
         return result
+    }
+
+    /// Starts a new block with room for at least `size` bytes.
+    private mutating func addBlock(holding size: Int) {
+        let blockSize = max(size, nextBlockSize)
+        let block = UnsafeMutableRawPointer.allocate(byteCount: blockSize, alignment: 16)
+        if firstBlock == nil { firstBlock = block } else { moreBlocks.append(block) }
+        cursor = block
+        remaining = blockSize
+        nextBlockSize = min(nextBlockSize * 2, 1 << 20)
     }
 
     /// A C struct of message type `M`, initialised by protobuf-c to its defaults.
@@ -115,8 +141,14 @@ package struct Arena: ~Copyable {
     }
 
     /// Copies unknown fields into the C message's base so protobuf-c writes them back.
-    package mutating func writeUnknownFields(_ unknown: UnknownFields, into base: inout ProtobufCMessage) {
+    @inline(__always)
+    package mutating func writeUnknownFields(_ unknown: borrowing UnknownFields, into base: inout ProtobufCMessage) {
+        // Asked of every message written, nearly always with none.
         if unknown.isEmpty { return }
+        writeSomeUnknownFields(unknown, into: &base)
+    }
+
+    private mutating func writeSomeUnknownFields(_ unknown: borrowing UnknownFields, into base: inout ProtobufCMessage) {
         let count = unknown.fields.count
         let array = allocate(byteCount: count * MemoryLayout<ProtobufCMessageUnknownField>.stride)
             .bindMemory(to: ProtobufCMessageUnknownField.self, capacity: count)

@@ -42,14 +42,15 @@ extension CMessage {
     /// Encodes through `protobuf_c_message_pack`, after `headroom` zero bytes.
     package static func pack(_ value: Self, headroom: Int = 0) throws(CodecError) -> [UInt8] {
         precondition(headroom >= 0, "negative headroom")
-        var arena = Arena()
-        let c = arena.newMessage(Self.self)
-        try value.write(to: c, arena: &arena)
-        let message = base(c)
-        let size = protobuf_c_message_get_packed_size(message)
-        return [UInt8](unsafeUninitializedCapacity: headroom + size) { buffer, count in
-            if headroom > 0 { buffer.baseAddress!.initialize(repeating: 0, count: headroom) }
-            count = headroom + (size == 0 ? 0 : protobuf_c_message_pack(message, buffer.baseAddress! + headroom))
+        return try Arena.withArena { (arena) throws(CodecError) -> [UInt8] in
+            let c = arena.newMessage(Self.self)
+            try value.write(to: c, arena: &arena)
+            let message = base(c)
+            let size = protobuf_c_message_get_packed_size(message)
+            return [UInt8](unsafeUninitializedCapacity: headroom + size) { buffer, count in
+                if headroom > 0 { buffer.baseAddress!.initialize(repeating: 0, count: headroom) }
+                count = headroom + (size == 0 ? 0 : protobuf_c_message_pack(message, buffer.baseAddress! + headroom))
+            }
         }
     }
 
@@ -77,17 +78,17 @@ extension CMessage {
     package static func unpackWithProtobufC(_ bytes: UnsafeRawBufferPointer) throws(CodecError) -> Self {
         // protobuf-c reads no byte of an empty input, so a nil base is fine there.
         let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        var arena = Arena()
-        let result = withUnsafeMutablePointer(to: &arena) { arena -> Result<Self, CodecError> in
-            var allocator = Arena.allocator(arena)
-            guard let unpacked = protobuf_c_message_unpack(cDescriptor, &allocator, bytes.count, data) else {
-                return .failure(CodecError(code: .malformed, path: protoMessageName,
-                                           reason: WireDiagnosis.explain(bytes, descriptor: cDescriptor)))
-            }
-            return Result { () throws(CodecError) in
-                try Self(reading: UnsafeRawPointer(unpacked).assumingMemoryBound(to: CStruct.self))
+        // The value is returned as made, not through a Result (whose get()
+        // would copy it, a reference count per string and sub-message).
+        return try Arena.withArena { (arena) throws(CodecError) -> Self in
+            try withUnsafeMutablePointer(to: &arena) { (arena) throws(CodecError) -> Self in
+                var allocator = Arena.allocator(arena)
+                guard let unpacked = protobuf_c_message_unpack(cDescriptor, &allocator, bytes.count, data) else {
+                    throw CodecError(code: .malformed, path: protoMessageName,
+                                     reason: WireDiagnosis.explain(bytes, descriptor: cDescriptor))
+                }
+                return try Self(reading: UnsafeRawPointer(unpacked).assumingMemoryBound(to: CStruct.self))
             }
         }
-        return try result.get()
     }
 }

@@ -68,7 +68,12 @@ extension ProtoMessage {
         } ?? Array(bytes).withUnsafeBytes { raw in
             Result { () throws(CodecError) in try Self(serializedBytes: raw) }
         }
-        self = try decoded.get()
+        // Moved out of the Result: get() would copy the message (a reference
+        // count per string and sub-message).
+        switch consume decoded {
+        case .success(let message): self = message
+        case .failure(let error): throw error
+        }
     }
 
     /// Builds a message by mutating a default one:
