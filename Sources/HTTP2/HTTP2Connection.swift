@@ -228,7 +228,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     private var resetRefilled: UInt64 = 0
     /// Request streams refused for exceeding SETTINGS_MAX_CONCURRENT_STREAMS,
     /// reset but not closed yet (they never count as open).
-    private var refusedStreams = Set<Int32>()
+    private var refusedStreams = Set<StreamKey>()
     /// Whether our first SETTINGS has gone out (see ``advertiseStreamLimit``).
     private var settingsAdvertised = false
     private var peerSettingsReceived = false
@@ -845,7 +845,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
             if role == .server && openStreams >= Int(configuration.maxConcurrentStreams) {
                 // Over our limit: refused once the block is read (the delegate never sees it).
                 violation("too many concurrent streams")
-                refusedStreams.insert(stream)
+                refusedStreams.insert(StreamKey(stream))
                 rejectedBlock = (stream, NGHTTP2_REFUSED_STREAM.rawValue)
                 return 0
             }
@@ -949,7 +949,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
 
     fileprivate func streamClosed(_ stream: Int32, _ errorCode: UInt32) -> Int32 {
         outbound[StreamKey(stream)] = nil
-        if role == .server && stream % 2 == 1 && refusedStreams.remove(stream) == nil {
+        if role == .server && stream % 2 == 1 && (refusedStreams.isEmpty || refusedStreams.remove(StreamKey(stream)) == nil) {
             openStreams = max(0, openStreams - 1)
             if openStreams == 0 { resetIdleTimer() }
         }

@@ -12,6 +12,8 @@ public final class HealthService: GRPCHealthV1.HealthProvider, Sendable {
 
     private struct State {
         var statuses: [String: Status]
+        /// `statuses[""]`, the whole server's, kept apart as well.
+        var overall: Status
         var watchers: [String: [Int: AsyncStream<Status>.Continuation]] = [:]
         var nextWatcher = 0
     }
@@ -21,13 +23,14 @@ public final class HealthService: GRPCHealthV1.HealthProvider, Sendable {
     public init(services: [String] = [], status: Status = .serving) {
         var statuses: [String: Status] = ["": status]
         for service in services { statuses[service] = status }
-        state = Mutex(State(statuses: statuses))
+        state = Mutex(State(statuses: statuses, overall: status))
     }
 
     /// Sets the status of `service` ("" for the server) and tells its watchers.
     public func setStatus(_ status: Status, for service: String = "") {
         let watchers = state.withLock { state -> [AsyncStream<Status>.Continuation] in
             state.statuses[service] = status
+            if service.isEmpty { state.overall = status }
             return Array((state.watchers[service] ?? [:]).values)
         }
         for watcher in watchers { watcher.yield(status) }
@@ -42,7 +45,10 @@ public final class HealthService: GRPCHealthV1.HealthProvider, Sendable {
 
     /// The status of `service`, nil when unknown.
     public func status(of service: String) -> Status? {
-        state.withLock { $0.statuses[service] }
+        state.withLock { state in
+            // The whole server's, asked most often, without hashing.
+            service.isEmpty ? state.overall : state.statuses[service]
+        }
     }
 
     /// Registers Check to be answered on the event loop (it only reads
