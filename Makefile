@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: help bootstrap build test examples interop interop-only proto fuzz faults soak bench bench-smoke bench-smoke-only venv certs services-up services-down run clean
+.PHONY: help bootstrap build test examples interop interop-only proto fuzz faults soak bench bench-smoke bench-smoke-only profile-rpc venv certs services-up services-down run clean
 
 help:
 	@echo "make test   install what is missing, build, start PostgreSQL and Redis under .run/, run every test"
@@ -15,6 +15,7 @@ help:
 	@echo "make faults the fault harness at length: FAULT_ROUNDS rounds (default 5) of killing timerd, Redis and PostgreSQL under load (one round is part of make test)"
 	@echo "make soak   SOAK_SECONDS (default 600) of mixed load with 1,000 watchers: timerd's memory and descriptors and Redis' memory must stay flat"
 	@echo "make bench  every benchmark in one run, written to BENCHMARKS.md: codec against protobuf-c; gRPC health calls on timerd against nghttpd and grpcio and timer calls (h2load); timer changes against pgbench; WatchTimers with 1,000 and 10,000 subscribers across instances"
+	@echo "make profile-rpc  where a health call's CPU goes, timerd beside nghttpd, from perf (needs linux-perf; .run/bench/profile.md)"
 	@echo "make bench-smoke  each benchmark for a few seconds on debug builds, checking it runs (.run/bench/smoke.md; part of make test)"
 	@echo "make clean  stop the services and remove build output and .run/"
 
@@ -80,6 +81,11 @@ soak: build
 # Every benchmark in one run; the report goes to BENCHMARKS.md (scripts/bench).
 bench: bootstrap venv
 	scripts/bench
+
+# Where a unary call's CPU goes on timerd and on nghttpd, by shared object and
+# symbol, from perf (scripts/profile-rpc; docs/PERFORMANCE.md reads it).
+profile-rpc: bootstrap
+	scripts/profile-rpc
 
 # Each benchmark for a few seconds on debug builds, into .run/bench/smoke.md
 # (never BENCHMARKS.md): checks that it runs and gives figures, measures nothing.

@@ -14,23 +14,21 @@ package struct HTTP2Header: Sendable, Hashable {
 
 /// A header list encoded once into nghttp2's form, for headers sent on every
 /// call alike (a successful unary response's headers and trailers): sending
-/// it copies no strings and allocates nothing in Swift.
-package final class HTTP2FixedHeaders: @unchecked Sendable {
-    /// The headers, as given.
-    package let headers: [HTTP2Header]
-    private let bytes: UnsafeMutableBufferPointer<UInt8>
-    fileprivate let pairs: UnsafeMutableBufferPointer<nghttp2_nv>
+/// it copies no strings, allocates nothing and counts no reference.
+///
+/// Its memory is allocated once and never freed: make these once for the
+/// life of the process (static constants), never per call.
+package struct HTTP2FixedHeaders: @unchecked Sendable {
+    fileprivate let pairs: UnsafePointer<nghttp2_nv>
+    /// The number of headers.
+    package let count: Int
 
     package init(_ headers: [HTTP2Header]) {
-        self.headers = headers
-        bytes = .allocate(capacity: encodedLength(headers))
-        pairs = .allocate(capacity: max(1, headers.count))
+        let bytes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: encodedLength(headers))
+        let pairs = UnsafeMutableBufferPointer<nghttp2_nv>.allocate(capacity: max(1, headers.count))
         encode(headers, into: bytes, pairs: pairs)
-    }
-
-    deinit {
-        bytes.deallocate()
-        pairs.deallocate()
+        self.pairs = UnsafePointer(pairs.baseAddress!)
+        count = headers.count
     }
 }
 
@@ -43,7 +41,7 @@ package enum HTTP2HeaderList: Sendable {
     fileprivate func withNameValues<R>(_ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
         switch self {
         case .list(let headers): HTTP2.withNameValues(headers, body)
-        case .fixed(let fixed): withExtendedLifetime(fixed) { body(fixed.pairs.baseAddress!, fixed.headers.count) }
+        case .fixed(let fixed): body(fixed.pairs, fixed.count)
         }
     }
 }
@@ -251,6 +249,45 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         var trailers: HTTP2HeaderList?
         var deferred = false
         var pending: Int { bytes.count - offset }
+
+        /// How a read of the body left it.
+        enum End {
+            /// More to send, now or later.
+            case more
+            /// Nothing queued and not finished: nghttp2 waits until resumed.
+            case deferred
+            /// All sent: END_STREAM on this DATA.
+            case endStream
+            /// All sent: the trailers end the stream.
+            case trailers(HTTP2HeaderList)
+        }
+
+        /// Copies up to `length` queued bytes into `buffer` for a DATA frame.
+        mutating func read(into buffer: UnsafeMutablePointer<UInt8>, length: Int, lowWater: Int)
+            -> (count: Int, becameWritable: Bool, end: End) {
+            let count = min(length, pending)
+            var becameWritable = false
+            if count > 0 {
+                let start = offset
+                bytes.withUnsafeBufferPointer { source in
+                    buffer.update(from: source.baseAddress! + start, count: count)
+                }
+                offset += count
+                becameWritable = pending + count >= lowWater && pending < lowWater
+            }
+            guard pending == 0 else { return (count, becameWritable, .more) }
+            bytes.removeAll(keepingCapacity: bytes.capacity <= 64 << 10)
+            offset = 0
+            if finished {
+                if let trailers { return (count, becameWritable, .trailers(trailers)) }
+                return (count, becameWritable, .endStream)
+            }
+            if count == 0 {
+                deferred = true
+                return (count, becameWritable, .deferred)
+            }
+            return (count, becameWritable, .more)
+        }
     }
 
     /// Wraps an accepted (server) or connecting (client) socket. Call
@@ -1020,40 +1057,25 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
 
     /// nghttp2 asks for up to `length` bytes of `stream`'s body.
     fileprivate func readData(_ stream: Int32, _ buffer: UnsafeMutablePointer<UInt8>, _ length: Int, _ flags: UnsafeMutablePointer<UInt32>) -> Int {
-        // Taken out of the dictionary while it changes, so its buffer is not
-        // shared and emptying it does not copy it.
-        guard let session, var out = outbound.removeValue(forKey: StreamKey(stream)) else {
+        guard let session, let index = outbound.index(forKey: StreamKey(stream)) else {
             return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
         }
-        let count = min(length, out.pending)
-        if count > 0 {
-            resetPingStrikes()
-            out.bytes.withUnsafeBufferPointer { source in
-                buffer.update(from: source.baseAddress! + out.offset, count: count)
-            }
-            out.offset += count
-            let before = out.pending + count
-            if before >= configuration.streamLowWater && out.pending < configuration.streamLowWater {
-                pendingWritable.append(stream)
-            }
+        // Changed in place: no copy of the entry, nor of its buffer.
+        let read = outbound.values[index].read(into: buffer, length: length, lowWater: configuration.streamLowWater)
+        if read.count > 0 { resetPingStrikes() }
+        if read.becameWritable { pendingWritable.append(stream) }
+        switch read.end {
+        case .more:
+            return read.count
+        case .deferred:
+            return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+        case .endStream:
+            flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+        case .trailers(let trailers):
+            flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue | NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+            _ = trailers.withNameValues { nva, n in nghttp2_submit_trailer(session, stream, nva, n) }
         }
-        if out.pending == 0 {
-            out.bytes.removeAll(keepingCapacity: out.bytes.capacity <= 64 << 10)
-            out.offset = 0
-            if out.finished {
-                flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
-                if let trailers = out.trailers {
-                    flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
-                    _ = trailers.withNameValues { nva, n in nghttp2_submit_trailer(session, stream, nva, n) }
-                }
-            } else if count == 0 {
-                out.deferred = true
-                outbound[StreamKey(stream)] = out
-                return Int(NGHTTP2_ERR_DEFERRED.rawValue)
-            }
-        }
-        outbound[StreamKey(stream)] = out
-        return count
+        return read.count
     }
 }
 
