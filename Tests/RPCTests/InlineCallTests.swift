@@ -7,6 +7,7 @@ struct InlineEchoService: RPCService {
     static let name = "test.InlineEcho"
     static let get = MethodDescriptor(service: name, method: "Get", kind: .unary)
     static let fail = MethodDescriptor(service: name, method: "Fail", kind: .unary)
+    static let echo = MethodDescriptor(service: name, method: "Echo", kind: .unary)
 
     func registerMethods(with router: inout MethodRouter) {
         router.registerInlineUnary(Self.get) { (request: VaultTimer, context: ServerContext) in
@@ -16,6 +17,11 @@ struct InlineEchoService: RPCService {
             response.deviceID = context.requestMetadata["x-device"] ?? ""
             response.clientRef = context.lastRequestWasCompressed ? "compressed" : "plain"
             return response
+        }
+        // Without a context: the call makes none.
+        router.registerInlineUnary(Self.echo) { (request: VaultTimer) -> VaultTimer in
+            guard request.id >= 0 else { throw RPCError(code: .invalidArgument, message: "id \(request.id) is negative") }
+            return request
         }
         router.registerInlineUnary(Self.fail) { (request: VaultTimer, _: ServerContext) -> VaultTimer in
             throw RPCError(code: .failedPrecondition, message: "timer \(request.id) refused", metadata: Metadata(["x-reason": "inline"]))
@@ -95,6 +101,23 @@ struct InlineCallTests {
             #expect(gzip.message.description == request.description)
             #expect(gzip.message.clientRef == "compressed")
             #expect(gzip.wasCompressed)
+        }
+    }
+
+    @Test("a handler without a context: the response compressed as a context would decide, and its error as status")
+    func withoutContext() async throws {
+        let request = VaultTimer.with { $0.id = 7; $0.description = String(repeating: "no context ", count: 10_000) }
+        for compressResponses in [false, true] {
+            try await withServer(configure: { $0.compressResponses = compressResponses }) { channel in
+                let response: UnaryResponse<VaultTimer> = try await channel.unaryWithMetadata(InlineEchoService.echo, request: request,
+                                                                                              options: CallOptions(compression: .gzip))
+                #expect(response.message == request)
+                #expect(response.wasCompressed == compressResponses)
+                #expect(response.initialMetadata.isEmpty && response.trailingMetadata.isEmpty)
+                await expectStatus(.invalidArgument, "id -1 is negative") { () throws(RPCError) in
+                    let _: VaultTimer = try await channel.unary(InlineEchoService.echo, request: VaultTimer.with { $0.id = -1 }, options: CallOptions())
+                }
+            }
         }
     }
 

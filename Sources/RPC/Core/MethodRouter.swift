@@ -37,7 +37,30 @@ public struct MethodRouter: Sendable {
             case unary(@Sendable ([UInt8], ServerContext) async throws -> [UInt8])
             /// Unary, answered on the event loop itself: for calls that need
             /// no I/O and cannot block. The response as ``unary(_:)``'s.
-            case inline(@Sendable ([UInt8], ServerContext) throws -> [UInt8])
+            case inline(InlineRun)
+        }
+
+        /// An inline handler: given the call's context, or not (then none is
+        /// made for the call: no allocation, no lock).
+        enum InlineRun: Sendable {
+            case withContext(@Sendable ([UInt8], ServerContext) throws -> [UInt8])
+            case plain(@Sendable ([UInt8]) throws -> [UInt8])
+
+            var needsContext: Bool {
+                if case .withContext = self { return true }
+                return false
+            }
+
+            /// Runs the handler; `context` is there when it needs one.
+            func callAsFunction(_ request: [UInt8], _ context: ServerContext?) throws -> [UInt8] {
+                switch self {
+                case .withContext(let run):
+                    guard let context else { throw RPCError(code: .internalError, message: "the handler has no call context") }
+                    return try run(request, context)
+                case .plain(let run):
+                    return try run(request)
+                }
+            }
         }
         let method: MethodDescriptor
         let body: Body
@@ -86,10 +109,24 @@ public struct MethodRouter: Sendable {
         _ method: MethodDescriptor,
         _ handler: @escaping @Sendable (Request, ServerContext) throws -> Response
     ) {
-        add(method, .inline { bytes, context in
+        add(method, .inline(.withContext { bytes, context in
             let request = try decodeRequest(Request.self, bytes)
             return try encodeResponse(try handler(request, context))
-        })
+        }))
+    }
+
+    /// Registers a unary method answered on the event loop whose handler needs
+    /// nothing of the call but its request (no metadata, no deadline): the
+    /// call then makes no ``ServerContext``. Otherwise as
+    /// ``registerInlineUnary(_:_:)-(_,(Request,ServerContext)->Response)``.
+    public mutating func registerInlineUnary<Request: ProtoMessage, Response: ProtoMessage>(
+        _ method: MethodDescriptor,
+        _ handler: @escaping @Sendable (Request) throws -> Response
+    ) {
+        add(method, .inline(.plain { bytes in
+            let request = try decodeRequest(Request.self, bytes)
+            return try encodeResponse(try handler(request))
+        }))
     }
 
     /// Registers a server-streaming method.

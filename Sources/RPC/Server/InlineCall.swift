@@ -6,8 +6,11 @@ import HTTP2
 /// so it needs none of ``ServerCall``'s machinery: it is a value held by the
 /// connection's handler, changed in place (loop only).
 struct InlineCall {
-    private let handler: @Sendable ([UInt8], ServerContext) throws -> [UInt8]
-    private let context: ServerContext
+    private let handler: MethodRouter.Handler.InlineRun
+    /// The call's context, made only for a handler that takes one.
+    private let context: ServerContext?
+    /// The response's encoding when there is no context to decide it.
+    private let responseCompression: Compression
     private var deframer: MessageDeframer
     private var request: (message: [UInt8], compressed: Bool)?
     /// Set once the call has answered (an error while reading the request).
@@ -15,15 +18,19 @@ struct InlineCall {
     /// The grpc-timeout's timer, if the client set one.
     var deadlineTimer: EventLoop.Timer?
 
-    init(handler: @escaping @Sendable ([UInt8], ServerContext) throws -> [UInt8], method: MethodDescriptor,
-         request: RequestHeaders.Request, peer: String, limits: ServerLimits) {
+    init(handler: MethodRouter.Handler.InlineRun, method: MethodDescriptor,
+         request: RequestHeaders.Request, peer: @autoclosure () -> String, limits: ServerLimits) {
         self.handler = handler
         self.deframer = MessageDeframer(maxMessageSize: limits.maxReceiveMessageSize, encoding: request.encoding)
-        self.context = ServerContext(method: method, requestMetadata: request.metadata,
-                                     deadline: request.timeout.map { ContinuousClock.now + $0 }, peer: peer,
-                                     requestEncoding: request.encoding ?? .identity,
-                                     clientAcceptsGzip: request.acceptedEncodings.accepts(.gzip),
-                                     responseCompression: limits.compressResponses ? .gzip : .identity)
+        let clientAcceptsGzip = request.acceptedEncodings.accepts(.gzip)
+        // As a context would decide it: gzip when the server compresses and the client reads it.
+        responseCompression = limits.compressResponses && clientAcceptsGzip ? .gzip : .identity
+        context = handler.needsContext
+            ? ServerContext(method: method, requestMetadata: request.metadata,
+                            deadline: request.timeout.map { ContinuousClock.now + $0 }, peer: peer(),
+                            requestEncoding: request.encoding ?? .identity, clientAcceptsGzip: clientAcceptsGzip,
+                            responseCompression: limits.compressResponses ? .gzip : .identity)
+            : nil
     }
 
     /// Body bytes arrived: taken at once (flow control gives them back to the
@@ -53,7 +60,7 @@ struct InlineCall {
                 throw RPCError(code: .internalError, message: "expected one request message, got none")
             }
             request = nil
-            context.requestMessageReceived(compressed: compressed)
+            context?.requestMessageReceived(compressed: compressed)
             let response: [UInt8]
             do {
                 response = try handler(message, context)
@@ -66,7 +73,8 @@ struct InlineCall {
                                message: "response message of \(size) bytes is larger than the limit of \(limits.maxSendMessageSize)")
             }
             var framer: MessageFramer?
-            let parts = context.unaryResponse()
+            let parts = context?.unaryResponse()
+                ?? ServerContext.UnaryResponse(compression: responseCompression, compressMessages: true, initial: Metadata(), trailing: Metadata())
             let framed = try ResponseWriting.frameUnary(response, framer: &framer, parts: parts)
             answer()
             ResponseWriting.sendUnary(framed, on: stream, of: connection, parts: parts)

@@ -106,9 +106,9 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
         guard let context else { return }
         context.requestMessageReceived(compressed: compressed)
         switch body {
-        case .inline(let handler):
+        case .inline(let run):
             do {
-                respond(with: try handler(request, context))
+                respond(with: try run(request, context))
             } catch {
                 fail(Self.status(for: error))
             }

@@ -127,7 +127,7 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
 
     /// Starts a call answered on the loop; with END_STREAM on its headers it
     /// has no message, and is answered so at once.
-    private func startInline(_ run: @escaping @Sendable ([UInt8], ServerContext) throws -> [UInt8], handler: MethodRouter.Handler,
+    private func startInline(_ run: MethodRouter.Handler.InlineRun, handler: MethodRouter.Handler,
                              request: RequestHeaders.Request, stream: Int32, endStream: Bool, connection: HTTP2Connection) {
         if endStream {
             var call = InlineCall(handler: run, method: handler.method, request: request, peer: connection.peer, limits: limits)

@@ -54,7 +54,7 @@ public final class HealthService: GRPCHealthV1.HealthProvider, Sendable {
     /// Registers Check to be answered on the event loop (it only reads
     /// memory), and Watch as a stream.
     public func registerMethods(with router: inout MethodRouter) {
-        router.registerInlineUnary(GRPCHealthV1.HealthMethods.check) { [self] (request: GRPCHealthV1.HealthCheckRequest, _: ServerContext) in
+        router.registerInlineUnary(GRPCHealthV1.HealthMethods.check) { [self] (request: GRPCHealthV1.HealthCheckRequest) in
             try currentStatus(request)
         }
         router.registerServerStreaming(GRPCHealthV1.HealthMethods.watch) { [self] (request: GRPCHealthV1.HealthCheckRequest, responses, context) in
