@@ -56,6 +56,26 @@ struct WireRequestHeadersTests {
 
     // MARK: Accepted requests
 
+    @Test("values the previous request had are that request's strings, and a request that repeats them says so")
+    func recentValues() throws {
+        func parse(_ headers: [(String, String)], after recent: RequestHeaders.Recent) -> (RequestHeaders.Request?, repeats: Bool) {
+            var accumulator = RequestHeaders(reusing: recent)
+            for (name, value) in headers { _ = accumulator.add(name: name, value: value) }
+            let repeats = accumulator.repeatsRecent
+            guard case .request(let request) = accumulator.finish() else { return (nil, repeats) }
+            return (request, repeats)
+        }
+        let (first, firstRepeats) = parse(Self.valid, after: RequestHeaders.Recent())
+        let request = try #require(first)
+        #expect(!firstRepeats)
+        let (second, secondRepeats) = parse(Self.valid, after: RequestHeaders.Recent(request))
+        #expect(secondRepeats)
+        #expect(second == request)
+        let (third, thirdRepeats) = parse(Self.replacing(":path", with: "/other.Service/Method"), after: RequestHeaders.Recent(request))
+        #expect(!thirdRepeats)
+        #expect(third?.path == "/other.Service/Method")
+    }
+
     @Test("a valid request yields every call-definition field")
     func validRequest() throws {
         let request = try Self.request(Self.valid)

@@ -42,6 +42,7 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
             // A rejected request is answered with its status by finish().
             if case .reject = request.add(name: name.assumingMemoryBound(to: UInt8.self), value: value.assumingMemoryBound(to: UInt8.self)) { break }
         }
+        let repeatsRecent = request.repeatsRecent
         switch request.finish() {
         case .rejected(.http(let status, let message)):
             connection.respond(stream, headers: [
@@ -53,7 +54,8 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
         case .rejected(.grpc(let error)):
             Self.respondTrailersOnly(connection, stream: stream, error: error)
         case .request(let request):
-            recent = RequestHeaders.Recent(request)
+            // Kept for the next request, unless it repeats what is kept already.
+            if !repeatsRecent { recent = RequestHeaders.Recent(request) }
             guard let handler = handler(forPath: request.path) else {
                 Self.respondTrailersOnly(connection, stream: stream, error: unimplemented(Substring(request.path)))
                 return

@@ -138,6 +138,9 @@ package struct RequestHeaders: Sendable {
     /// HTTP-level checks pass.
     private var grpcError: RPCError?
     private let recent: Recent
+    /// Whether every value kept from ``recent`` was the same as there (so
+    /// the caller need not replace its ``Recent``).
+    package private(set) var repeatsRecent = true
 
     /// An empty accumulator for one request.
     ///
@@ -183,7 +186,7 @@ package struct RequestHeaders: Sendable {
                 return reject(.http(status: 400, message: "te header must be \"trailers\", got \(WireText.quoted(value))"))
             }
         case .userAgent:
-            userAgent = Self.string(value, reusing: recent.userAgent)
+            userAgent = string(value, reusingRecent: recent.userAgent)
         case .host:
             host = Self.string(value)
         case .grpcTimeout:
@@ -283,13 +286,13 @@ package struct RequestHeaders: Sendable {
             if !repeated { method = Self.string(value, reusing: "POST") }
         } else if Self.matches(name, ":path") {
             repeated = path != nil
-            if !repeated { path = Self.string(value, reusing: recent.path) }
+            if !repeated { path = string(value, reusingRecent: recent.path) }
         } else if Self.matches(name, ":scheme") {
             repeated = scheme != nil
             if !repeated { scheme = Self.string(value) }
         } else if Self.matches(name, ":authority") {
             repeated = authority != nil
-            if !repeated { authority = Self.string(value, reusing: recent.authority) }
+            if !repeated { authority = string(value, reusingRecent: recent.authority) }
         } else {
             return reject(.http(status: 400, message: "unknown pseudo-header \(WireText.quoted(name)) in a request"))
         }
@@ -331,6 +334,17 @@ package struct RequestHeaders: Sendable {
 
     private static func string(_ bytes: some Collection<UInt8>) -> String {
         String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `bytes` as a string: the earlier request's value when the bytes are
+    /// the same, else a new string (noted in ``repeatsRecent``).
+    private mutating func string(_ bytes: UnsafeBufferPointer<UInt8>, reusingRecent known: String?) -> String {
+        if let known, known.utf8.count == bytes.count,
+           known.utf8.withContiguousStorageIfAvailable({ Self.same($0, bytes) }) == true {
+            return known
+        }
+        repeatsRecent = false
+        return Self.string(bytes)
     }
 
     /// `bytes` as a string: `known` itself when its bytes are the same.
