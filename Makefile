@@ -83,9 +83,9 @@ bench: bootstrap venv
 	scripts/bench
 
 # Where a unary call's CPU goes on timerd and on nghttpd, by shared object and
-# symbol, from perf (scripts/profile-rpc; docs/PERFORMANCE.md reads it).
+# symbol, from perf (scripts/bench-profile, also a step of make bench).
 profile-rpc: bootstrap
-	scripts/profile-rpc
+	scripts/bench-profile
 
 # Each benchmark for a few seconds on debug builds, into .run/bench/smoke.md
 # (never BENCHMARKS.md): checks that it runs and gives figures, measures nothing.
