@@ -1,10 +1,11 @@
 // CodecBench: nanoseconds per encode, decode and encode + decode of a full
 // `VaultTimer` and of a 100-timer `ListTimersResponse`, through the Swift codec.
 //
-//   CodecBench [--iterations N] [--rounds R]
+//   CodecBench [--iterations N] [--rounds R] [--only timer|list]
 //
 // N calls per round for the timer, N / 100 for the list (same number of timers
 // either way); R measured rounds after one warm-up; the median is printed.
+// --only measures one of the two (to profile it alone).
 // Output is one `key value` line per figure, read by scripts/bench-codec; the
 // C counterpart (c/codec_bench.c) prints the same keys.
 import Codec
@@ -22,11 +23,17 @@ func fail(_ message: String, status: Int32 = 1) -> Never {
     exit(status)
 }
 
-let usage = "usage: CodecBench [--iterations N] [--rounds R]"
+let usage = "usage: CodecBench [--iterations N] [--rounds R] [--only timer|list]"
 var iterations = 5_000
 var rounds = 7
+var only: String?
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
+    if flag == "--only" {
+        guard let name = arguments.popFirst(), name == "timer" || name == "list" else { fail(usage, status: 2) }
+        only = name
+        continue
+    }
     guard let value = arguments.popFirst().flatMap({ Int($0) }), value > 0 else { fail(usage, status: 2) }
     switch flag {
     case "--iterations": iterations = value
@@ -71,10 +78,14 @@ let listIterations = max(1, iterations / 100)
 print("# swift: Codec (Swift values over protobuf-c), \(iterations) timer / \(listIterations) list calls per round, "
       + "median of \(rounds) rounds after 1 warm-up")
 var measure = Measure(iterations: iterations, rounds: rounds)
-try bench("timer", Samples.timer(index: 0), iterations: iterations, measure: &measure) {
-    UInt64(bitPattern: $0.id) &+ UInt64(bitPattern: $0.syncVersion)
+if only != "list" {
+    try bench("timer", Samples.timer(index: 0), iterations: iterations, measure: &measure) {
+        UInt64(bitPattern: $0.id) &+ UInt64(bitPattern: $0.syncVersion)
+    }
 }
-try bench("list", Samples.list(), iterations: listIterations, measure: &measure) {
-    UInt64($0.timers.count) &+ UInt64(bitPattern: $0.timers.last?.id ?? 0)
+if only != "timer" {
+    try bench("list", Samples.list(), iterations: listIterations, measure: &measure) {
+        UInt64($0.timers.count) &+ UInt64(bitPattern: $0.timers.last?.id ?? 0)
+    }
 }
 print("checksum \(measure.checksum)")
