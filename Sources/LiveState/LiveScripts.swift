@@ -84,15 +84,19 @@ enum LiveScripts {
     ///   `read_at` (a change committed after PostgreSQL was read) and is
     ///   active; otherwise it is stale and leaves the set.
     ///
-    /// KEYS: active set. ARGV: state key prefix, suffix, TTL seconds,
-    /// read_at (Redis time in ms, taken before PostgreSQL was read), then
-    /// triples of timer id, sync_version, sealed state.
+    /// When anything was repaired, the user's event log misses the changes
+    /// behind it: a reset marker `r` is appended, so a resume from an id
+    /// before it gets a snapshot instead of a replay with a hole.
+    ///
+    /// KEYS: active set, events stream. ARGV: state key prefix, suffix, TTL
+    /// seconds, read_at (Redis time in ms, taken before PostgreSQL was read),
+    /// stream cap, then triples of timer id, sync_version, sealed state.
     /// Returns: { the number of active timers, 1 if anything was repaired (a
     /// stale member removed, an older or missing state written) else 0 }.
     static let rebuild = LiveScript("""
         local repaired = 0
         local given = {}
-        for i = 5, #ARGV, 3 do given[ARGV[i]] = true end
+        for i = 6, #ARGV, 3 do given[ARGV[i]] = true end
         for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
           if not given[id] then
             local fields = redis.call('HMGET', ARGV[1] .. id .. ARGV[2], 'a', 'w')
@@ -104,7 +108,7 @@ enum LiveScripts {
         end
         local time = redis.call('TIME')
         local written = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-        for i = 5, #ARGV, 3 do
+        for i = 6, #ARGV, 3 do
           local key = ARGV[1] .. ARGV[i] .. ARGV[2]
           local stored = redis.call('HMGET', key, 'v', 'a')
           local active = '1'
@@ -116,6 +120,10 @@ enum LiveScripts {
             repaired = 1
           end
           if active == '1' then redis.call('SADD', KEYS[1], ARGV[i]) else redis.call('SREM', KEYS[1], ARGV[i]) end
+        end
+        if repaired == 1 then
+          redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[5], '*', 'r', '1')
+          redis.call('EXPIRE', KEYS[2], ARGV[3])
         end
         return { redis.call('SCARD', KEYS[1]), repaired }
         """)

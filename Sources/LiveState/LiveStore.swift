@@ -194,17 +194,20 @@ package struct LiveStore: Sendable {
     /// user's active timers then), except where Redis holds newer versions or
     /// changes written after `readAt`; `global:active_users` follows.
     /// Returns whether Redis was missing anything (a stale active timer, an
-    /// older or missing state): watchers may then have missed changes.
+    /// older or missing state): watchers may then have missed changes, and
+    /// the user's event log is marked so no resume replays across the hole.
     @discardableResult
     package func rebuild(user: Int64, states: [LiveTimerState], readAt: Int64, deadline: ContinuousClock.Instant? = nil) async throws(LiveStateError) -> Bool {
         var arguments: [[UInt8]] = [
             Array(LiveKeys.statePrefix(user: user).utf8), Array(LiveKeys.stateSuffix.utf8), Self.text(stateTTLSeconds), Self.text(readAt),
+            Self.text(eventLogLength),
         ]
         for state in states where state.isActive && state.userID == user {
             let sealed = try keyring.seal(state.encoded(), for: LiveKeys.state(user: user, timer: state.id))
             arguments += [Self.text(state.id), Self.text(state.syncVersion), sealed]
         }
-        let reply = try await run(LiveScripts.rebuild, keys: [LiveKeys.activeTimers(user: user)], arguments: arguments, deadline: deadline)
+        let reply = try await run(LiveScripts.rebuild, keys: [LiveKeys.activeTimers(user: user), LiveKeys.events(user: user)],
+                                  arguments: arguments, deadline: deadline)
         guard case .array(let parts) = reply, parts.count == 2, case .integer(let active) = parts[0], case .integer(let repaired) = parts[1] else {
             throw Self.unexpected(reply, "the rebuild script")
         }

@@ -194,6 +194,31 @@ struct LiveStoreTests {
                                          readAt: try await store.redisTime()))
     }
 
+    @Test func aRepairMarksTheLogSoAResumeFromBeforeItGetsASnapshot() async throws {
+        defer { try? cleanUp() }
+        let first = try #require(try await store.publish(try live(1, .running, version: 1), event: [1], closedSession: nil)?.eventID)
+        let second = try #require(try await store.publish(try live(1, .paused, version: 2), event: [2], closedSession: nil)?.eventID)
+        guard case .events(let before) = try await store.events(user: user, after: first, limit: 10) else {
+            Issue.record("no replay before the repair"); return
+        }
+        #expect(before.map(\.id) == [second])
+        // Nothing to repair: the log is left as it is.
+        #expect(try await !store.rebuild(user: user, states: [try live(1, .paused, version: 2)], readAt: try await store.redisTime()))
+        #expect(try await store.events(user: user, after: first, limit: 10) == .events(before))
+        // A change that never reached Redis (stopped at version 3): repaired,
+        // and a resume from before the repair cannot be a replay.
+        #expect(try await store.rebuild(user: user, states: [], readAt: try await store.redisTime()))
+        #expect(try await store.events(user: user, after: first, limit: 10) == .gap)
+        #expect(try await store.events(user: user, after: second, limit: 10) == .gap)
+        // From the marker on, events replay again.
+        let marker = try #require(try await store.lastEventID(user: user))
+        let third = try #require(try await store.publish(try live(1, .running, version: 4), event: [4], closedSession: nil)?.eventID)
+        guard case .events(let after) = try await store.events(user: user, after: marker, limit: 10) else {
+            Issue.record("no replay after the marker"); return
+        }
+        #expect(after.map(\.id) == [third])
+    }
+
     @Test func theRateLimitAdmitsTheLimitThenRefusesWithAWait() async throws {
         defer { try? cleanUp() }
         for _ in 0..<120 {
