@@ -36,9 +36,9 @@ struct EventHubTests {
     @Test func subscribesPerUserWhileItHasWatchersAndDeliversOnlyThatUsersEvents() async throws {
         let subscriber = RecordingSubscriber()
         let hub = hub(subscriber)
-        let first = hub.register(user: 1, heartbeat: .seconds(60))
-        let second = hub.register(user: 1, heartbeat: .seconds(60))
-        let other = hub.register(user: 2, heartbeat: .seconds(60))
+        let first = hub.register(user: 1, heartbeat: .seconds(3_600))
+        let second = hub.register(user: 1, heartbeat: .seconds(3_600))
+        let other = hub.register(user: 2, heartbeat: .seconds(3_600))
         // The resync channel from the start, then one channel per user.
         #expect(subscriber.log.withLock { $0 } == ["+live:resync", "+user:{1}:events", "+user:{2}:events"])
 
@@ -66,7 +66,7 @@ struct EventHubTests {
     @Test func heartbeatsFallDueAtEachWatchersOwnIntervalAndStopWithIt() async throws {
         let hub = hub(RecordingSubscriber())
         let quick = hub.register(user: 1, heartbeat: .milliseconds(100))
-        let slow = hub.register(user: 1, heartbeat: .seconds(60))
+        let slow = hub.register(user: 1, heartbeat: .seconds(3_600))
         var iterator = quick.items.makeAsyncIterator()
         var beats: [ContinuousClock.Instant] = []
         while beats.count < 6 {
@@ -79,7 +79,9 @@ struct EventHubTests {
         for (earlier, later) in zip(beats.dropFirst(), beats.dropFirst(2)) {
             #expect(later - earlier > .milliseconds(50), "\(later - earlier)")
         }
-        // The 60 s watcher's first beat is at least 30 s away.
+        // The hour's watcher's first beat is at least half an hour away (these
+        // tests register watchers of an hour: no heartbeat comes in their time,
+        // however slow the machine).
         hub.unregister(slow)
         var slowItems = slow.items.makeAsyncIterator()
         #expect(await slowItems.next() == nil, "the slow watcher got an item")
@@ -88,8 +90,8 @@ struct EventHubTests {
 
     @Test func aResyncAnnouncementGivesEveryWatcherOfEveryUserAFreshSnapshot() async throws {
         let hub = hub(RecordingSubscriber())
-        let watchers = [hub.register(user: 1, heartbeat: .seconds(60)), hub.register(user: 1, heartbeat: .seconds(60)),
-                        hub.register(user: 2, heartbeat: .seconds(60))]
+        let watchers = [hub.register(user: 1, heartbeat: .seconds(3_600)), hub.register(user: 1, heartbeat: .seconds(3_600)),
+                        hub.register(user: 2, heartbeat: .seconds(3_600))]
         hub.receive(channel: "live:resync", payload: Array("resync".utf8))
         for watcher in watchers {
             var iterator = watcher.items.makeAsyncIterator()
@@ -105,8 +107,8 @@ struct EventHubTests {
 
     @Test func aSlowWatcherLosesItsOldestItemsAndIsToldToResyncWithoutSlowingOthers() async throws {
         let hub = hub(RecordingSubscriber(), capacity: 4)
-        let slow = hub.register(user: 1, heartbeat: .seconds(60))
-        let fast = hub.register(user: 1, heartbeat: .seconds(60))
+        let slow = hub.register(user: 1, heartbeat: .seconds(3_600))
+        let fast = hub.register(user: 1, heartbeat: .seconds(3_600))
         var fastIterator = fast.items.makeAsyncIterator()
         for version in 1...10 {
             hub.receive(channel: "user:{1}:events", payload: try payload("1700000000000-\(version)", Int64(version)))
@@ -130,7 +132,7 @@ struct EventHubTests {
 
     @Test func resyncReachesEveryWatcherAndLocalDeliveryHasNoID() async throws {
         let hub = hub(RecordingSubscriber())
-        let watcher = hub.register(user: 5, heartbeat: .seconds(60))
+        let watcher = hub.register(user: 5, heartbeat: .seconds(3_600))
         hub.deliverLocally(user: 5, event: event(9))
         hub.resyncAll()
         var iterator = watcher.items.makeAsyncIterator()
@@ -139,7 +141,7 @@ struct EventHubTests {
         guard case .resync? = await iterator.next() else { Issue.record("no resync"); return }
         hub.close()
         // A registration after close ends at once.
-        var late = hub.register(user: 5, heartbeat: .seconds(60)).items.makeAsyncIterator()
+        var late = hub.register(user: 5, heartbeat: .seconds(3_600)).items.makeAsyncIterator()
         #expect(await late.next() == nil)
     }
 
@@ -184,8 +186,8 @@ struct EventHubTests {
         hub.remember(active: records, user: 1, change: hub.knownActive(user: 1).change)
         #expect(hub.knownActive(user: 1).records == nil)
 
-        let watcher = hub.register(user: 1, heartbeat: .seconds(60))
-        _ = hub.register(user: 2, heartbeat: .seconds(60))
+        let watcher = hub.register(user: 1, heartbeat: .seconds(3_600))
+        _ = hub.register(user: 2, heartbeat: .seconds(3_600))
         var change = hub.knownActive(user: 1).change
         hub.remember(active: records, user: 1, change: change)
         #expect(hub.knownActive(user: 1).records == records)
