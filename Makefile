@@ -41,6 +41,7 @@ test: build services-up venv certs
 	@eval "$$(scripts/services env)" && scripts/leak-check
 	@eval "$$(scripts/services env)" && swift test --skip-build $(SWIFT_BUILD_FLAGS)
 	@TIMERD_FAULTS=1 swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter FaultTests
+	@TIMERD_CLUSTER=1 swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter ClusterTests
 	@TIMERD_BINARY="$$(swift build --show-bin-path $(SWIFT_BUILD_FLAGS))/timerd" scripts/examples-test
 	@$(MAKE) --no-print-directory interop-only
 	@$(MAKE) --no-print-directory bench-smoke-only

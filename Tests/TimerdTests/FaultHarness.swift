@@ -393,6 +393,7 @@ final class FaultWatcher: Sendable {
     private final class Box: Sendable {
         let active = Mutex<[Int64: FaultLedger.Ack]>([:])
         let failure = Mutex<String?>(nil)
+        let snapshots = Atomic<Int>(0)
     }
     private let box = Box()
     private let task = Mutex<Task<Void, Never>?>(nil)
@@ -407,6 +408,7 @@ final class FaultWatcher: Sendable {
                     box.active.withLock { active in
                         switch event.type {
                         case .snapshot:
+                            box.snapshots.add(1, ordering: .relaxed)
                             active = Dictionary(event.timers.map { ($0.id, FaultLedger.Ack(version: $0.syncVersion, status: $0.status)) },
                                                 uniquingKeysWith: { $1 })
                         case .stopped, .deleted:
@@ -428,6 +430,8 @@ final class FaultWatcher: Sendable {
     }
 
     var state: [Int64: FaultLedger.Ack] { box.active.withLock { $0 } }
+    /// SNAPSHOTs received: 1 once the stream is open.
+    var snapshots: Int { box.snapshots.load(ordering: .relaxed) }
     var error: String? { box.failure.withLock { $0 } }
 
     func cancel() {
