@@ -1,6 +1,7 @@
 import ClientLib
 import Codec
 import Foundation
+import RPC
 import Storage
 import Testing
 
@@ -15,7 +16,7 @@ import Musl
 /// balancer's address: calls spread over the instances, a watcher sees the
 /// changes made through every one of them, and when an instance is killed
 /// its calls and its watcher go on through the others with no acknowledged
-/// change lost.
+/// change lost; the sync rate limit holds across the instances.
 ///
 /// Runs when asked (`TIMERD_CLUSTER=1`; `make test` does, after the other
 /// suites): it needs nginx, and its load would slow a parallel run.
@@ -42,6 +43,23 @@ struct ClusterTests {
             if (base..<(base + count)).allSatisfy(free) { return base }
         }
         throw TestFailure("no \(count) consecutive free ports")
+    }
+
+    /// 120 syncs through `address`, then one more: the status it got (nil
+    /// when it was admitted).
+    static func syncsPastTheLimit(_ address: String, token: String) async throws -> StatusCode? {
+        let channel = try GRPCChannel(configuration: .init(target: address))
+        defer { channel.close() }
+        let service = TimerServiceClient(channel: channel)
+        var request = SyncTimersRequest()
+        request.deviceID = "phone"
+        for _ in 0..<120 { _ = try await service.syncTimers(request, options: bearer(token)) }
+        do {
+            _ = try await service.syncTimers(request, options: bearer(token))
+            return nil
+        } catch {
+            return error.code
+        }
     }
 
     @Test(.enabled(if: ClusterTests.enabled))
@@ -134,6 +152,13 @@ struct ClusterTests {
                 return fields.count == 3 && fields[1] == "200" ? String(fields[0]) : nil
             })
             #expect(answeredBy == Set((1...3).map { "127.0.0.1:\(base + $0)" }), "\(answeredBy)")
+
+            // The sync limit is the user's, whichever instances the calls
+            // reach: 120 a minute admitted through the balancer (spread over
+            // the two left), the next one refused.
+            let syncing = try await TestUser.create(runner, name: "Syncing")
+            let refusal = try await Self.syncsPastTheLimit(balancer, token: syncing.token)
+            #expect(refusal == .resourceExhausted)
         } catch {
             for watcher in watchers { watcher.cancel() }
             try? await cluster("down")
