@@ -183,14 +183,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     /// The peer, `host:port`.
     package let peer: String
     /// Receives the stream events. Set before the connection starts.
-    package var delegate: HTTP2ConnectionDelegate? {
-        didSet { unretainedDelegate = delegate }
-    }
-    /// The delegate again, for the calls made from nghttp2's callbacks (one or
-    /// more per header): they run inside ``readAvailable()`` or ``flush()``,
-    /// which hold ``delegate`` for as long, so these calls need no reference
-    /// count of their own.
-    private unowned(unsafe) var unretainedDelegate: HTTP2ConnectionDelegate?
+    package var delegate: HTTP2ConnectionDelegate?
 
     private let fd: Int32
     private let configuration: HTTP2Configuration
@@ -624,9 +617,6 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
 
     private func readAvailable() {
         guard let session else { return }
-        // The callbacks' delegate stays alive while nghttp2 calls them.
-        let pinned = delegate
-        defer { withExtendedLifetime(pinned) {} }
         let buffer = loop.readBuffer
         var rounds = 0
         while rounds < 8 && !closed {
@@ -711,9 +701,6 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     /// Gathers what nghttp2 wants to send into one buffer and writes it.
     private func flush() {
         guard let session, !closed, transport.handshakeDone else { return }
-        // The callbacks' delegate stays alive while nghttp2 calls them.
-        let pinned = delegate
-        defer { withExtendedLifetime(pinned) {} }
         // Fill the buffer from nghttp2 and write it, again while the socket
         // takes all of it and nghttp2 has more: what stays inside nghttp2 when
         // the buffer is full would otherwise wait for the next event, which
@@ -789,7 +776,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         while !pendingWritable.isEmpty {
             let streams = pendingWritable
             pendingWritable.removeAll()
-            for stream in streams { unretainedDelegate?.streamWritable(self, stream: stream) }
+            for stream in streams { delegate?.streamWritable(self, stream: stream) }
         }
     }
 
@@ -951,13 +938,13 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
             }
             let block = HTTP2HeaderBlock(bytes: UnsafeRawPointer(blockBytes.baseAddress), fields: UnsafePointer(blockFields.baseAddress),
                                          count: blockFieldCount)
-            unretainedDelegate?.headersReceived(self, stream: hd.stream_id, category: category(of: frame), headers: block, endStream: endStream)
+            delegate?.headersReceived(self, stream: hd.stream_id, category: category(of: frame), headers: block, endStream: endStream)
         case NGHTTP2_DATA.rawValue:
-            if endStream { unretainedDelegate?.peerFinished(self, stream: hd.stream_id) }
+            if endStream { delegate?.peerFinished(self, stream: hd.stream_id) }
         case NGHTTP2_RST_STREAM.rawValue:
             resetReceived()
         case NGHTTP2_GOAWAY.rawValue:
-            unretainedDelegate?.goAwayReceived(self, lastStreamID: frame.pointee.goaway.last_stream_id, errorCode: frame.pointee.goaway.error_code)
+            delegate?.goAwayReceived(self, lastStreamID: frame.pointee.goaway.last_stream_id, errorCode: frame.pointee.goaway.error_code)
         case NGHTTP2_SETTINGS.rawValue:
             if hd.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) != 0 {
                 ourSettingsAcknowledged = true
@@ -980,7 +967,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     }
 
     fileprivate func dataChunk(_ stream: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
-        unretainedDelegate?.data(self, stream: stream, bytes: bytes)
+        delegate?.data(self, stream: stream, bytes: bytes)
         return 0
     }
 
@@ -990,7 +977,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
             openStreams = max(0, openStreams - 1)
             if openStreams == 0 { resetIdleTimer() }
         }
-        unretainedDelegate?.streamClosed(self, stream: stream, errorCode: errorCode)
+        delegate?.streamClosed(self, stream: stream, errorCode: errorCode)
         return 0
     }
 

@@ -42,6 +42,7 @@ struct SessionMemory {
     private let lists: UnsafeMutablePointer<Lists>
 
     init() {
+        assert(MemoryLayout<Lists>.offset(of: \Lists.counts) == Self.countsOffset, "the counts follow the heads")
         lists = .allocate(capacity: 1)
         lists.initialize(to: Lists(heads: (nil, nil, nil, nil, nil, nil), counts: (0, 0, 0, 0, 0, 0),
                                    limit: Self.sanitized ? 0 : Self.keptPerClass))
@@ -137,7 +138,8 @@ struct SessionMemory {
                                                   as: UnsafeMutableRawPointer?.self)
     }
 
-    private static let countsOffset = MemoryLayout<Lists>.offset(of: \Lists.counts)!
+    /// Where the counts begin: after the heads (a constant, so no lazy global on each block).
+    private static var countsOffset: Int { classCount * MemoryLayout<UnsafeMutableRawPointer?>.stride }
 
     @inline(__always)
     private static func count(_ lists: UnsafeMutablePointer<Lists>, _ index: Int) -> Int {

@@ -348,9 +348,10 @@ struct LiveTests {
             // The next instance to start finds Redis missing it, repairs
             // it, and announces a resync: the watcher on A gets a snapshot
             // without the timer.
+            // Counted before C starts: its snapshot may arrive before C's start returns.
+            let snapshotCount = watcher.events.filter { $0.type == .snapshot }.count
             let c = try await ServerInstance(environment: environment)
             defer { c.stop() }
-            let snapshotCount = watcher.events.filter { $0.type == .snapshot }.count
             #expect(await watcher.wait { events in
                 events.filter { $0.type == .snapshot }.count > snapshotCount && events.last { $0.type == .snapshot }?.timers.isEmpty == true
             })

@@ -105,8 +105,10 @@ public final class ServerContext: Sendable {
         package var initial: Metadata
         package var trailing: Metadata
 
-        /// Uncompressed, without metadata.
-        package static let plain = UnaryResponse(compression: .identity, compressMessages: true, initial: Metadata(), trailing: Metadata())
+        /// Without metadata, in `compression`.
+        package static func plain(_ compression: Compression = .identity) -> UnaryResponse {
+            UnaryResponse(compression: compression, compressMessages: true, initial: Metadata(), trailing: Metadata())
+        }
     }
 
     /// The unary response's parts; see ``UnaryResponse``.

@@ -73,8 +73,7 @@ struct InlineCall {
                                message: "response message of \(size) bytes is larger than the limit of \(limits.maxSendMessageSize)")
             }
             var framer: MessageFramer?
-            let parts = context?.unaryResponse()
-                ?? ServerContext.UnaryResponse(compression: responseCompression, compressMessages: true, initial: Metadata(), trailing: Metadata())
+            let parts = context?.unaryResponse() ?? .plain(responseCompression)
             let framed = try ResponseWriting.frameUnary(response, framer: &framer, parts: parts)
             answer()
             ResponseWriting.sendUnary(framed, on: stream, of: connection, parts: parts)

@@ -143,7 +143,7 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
                           message: "response message of \(size) bytes is larger than the limit of \(limits.maxSendMessageSize)"))
             return
         }
-        let parts = context?.unaryResponse() ?? .plain
+        let parts = context?.unaryResponse() ?? .plain()
         let framed: [UInt8]
         do {
             framed = try ResponseWriting.frameUnary(response, framer: &framer, parts: parts)

@@ -116,9 +116,8 @@ package struct RequestHeaders: Sendable {
     }
 
     /// Set when a header rejected the request for good; later headers are
-    /// ignored. (Asked once per header: looking at an optional, or an enum
-    /// with a payload, would copy the rejection each time.)
-    private var isRejected = false
+    /// ignored. (Compared with nil per header, not bound: a binding would
+    /// copy the rejection each time.)
     private var rejection: Rejection?
     private var headerListSize = 0
     private var sawRegularHeader = false
@@ -155,7 +154,7 @@ package struct RequestHeaders: Sendable {
     /// Takes one header, as nghttp2's `on_header` callback hands it over.
     /// The bytes are copied where kept; the buffers need not outlive the call.
     package mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Verdict {
-        if isRejected, let rejection { return .reject(rejection) }
+        if rejection != nil { return .reject(rejection!) }
         headerListSize += name.count + value.count + 32
         if headerListSize > maxHeaderListSize {
             let message = "request headers exceed the limit of \(maxHeaderListSize) bytes (at least \(headerListSize) bytes, counting name + value + 32 per header)"
@@ -228,7 +227,7 @@ package struct RequestHeaders: Sendable {
     /// Validates the request as a whole, once its header block has ended.
     /// The request's values move out: call it once, last.
     package mutating func finish() -> Outcome {
-        if isRejected, let rejection { return .rejected(rejection) }
+        if rejection != nil { return .rejected(rejection!) }
         guard let method else {
             return .rejected(.http(status: 400, message: "missing :method"))
         }
@@ -264,7 +263,6 @@ package struct RequestHeaders: Sendable {
     }
 
     private mutating func reject(_ rejection: Rejection) -> Verdict {
-        isRejected = true
         self.rejection = rejection
         metadata = Metadata()
         return .reject(rejection)
@@ -339,21 +337,22 @@ package struct RequestHeaders: Sendable {
     /// `bytes` as a string: the earlier request's value when the bytes are
     /// the same, else a new string (noted in ``repeatsRecent``).
     private mutating func string(_ bytes: UnsafeBufferPointer<UInt8>, reusingRecent known: String?) -> String {
-        if let known, known.utf8.count == bytes.count,
-           known.utf8.withContiguousStorageIfAvailable({ Self.same($0, bytes) }) == true {
-            return known
-        }
+        if let same = Self.reused(known, ifSameAs: bytes) { return same }
         repeatsRecent = false
         return Self.string(bytes)
     }
 
     /// `bytes` as a string: `known` itself when its bytes are the same.
     private static func string(_ bytes: UnsafeBufferPointer<UInt8>, reusing known: String?) -> String {
-        if let known, known.utf8.count == bytes.count,
-           known.utf8.withContiguousStorageIfAvailable({ Self.same($0, bytes) }) == true {
-            return known
-        }
-        return string(bytes)
+        Self.reused(known, ifSameAs: bytes) ?? string(bytes)
+    }
+
+    /// `known` when it holds exactly `bytes`, else nil.
+    @inline(__always)
+    private static func reused(_ known: String?, ifSameAs bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        guard let known, known.utf8.count == bytes.count,
+              known.utf8.withContiguousStorageIfAvailable({ same($0, bytes) }) == true else { return nil }
+        return known
     }
 
     /// Whether two byte buffers hold the same bytes.
