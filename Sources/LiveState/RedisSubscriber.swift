@@ -75,8 +75,24 @@ package final class RedisSubscriber: Sendable {
         maximumBackoff: Duration = .seconds(2),
         handler: @escaping @Sendable (Event) -> Void
     ) {
+        self.init(urls: [url], connectTimeout: connectTimeout, initialBackoff: initialBackoff,
+                  maximumBackoff: maximumBackoff, handler: handler)
+    }
+
+    /// As `init(url:…)`, connecting to the first of `urls` and, after each
+    /// failure, to the next: the nodes of a Redis Cluster, every one of which
+    /// carries every channel's messages.
+    ///
+    /// - Precondition: `urls` is not empty.
+    package convenience init(
+        urls: [RedisURL],
+        connectTimeout: Duration = .seconds(2),
+        initialBackoff: Duration = .milliseconds(50),
+        maximumBackoff: Duration = .seconds(2),
+        handler: @escaping @Sendable (Event) -> Void
+    ) {
         self.init(
-            url: url,
+            urls: urls,
             connectTimeout: connectTimeout,
             initialBackoff: initialBackoff,
             maximumBackoff: maximumBackoff,
@@ -88,7 +104,7 @@ package final class RedisSubscriber: Sendable {
     /// As the package initializer, with the idle time after which a `PING`
     /// checks the connection (tests shorten it).
     init(
-        url: RedisURL,
+        urls: [RedisURL],
         connectTimeout: Duration,
         initialBackoff: Duration,
         maximumBackoff: Duration,
@@ -96,7 +112,7 @@ package final class RedisSubscriber: Sendable {
         handler: @escaping @Sendable (Event) -> Void
     ) {
         loop = SubscriberLoop(
-            url: url,
+            urls: urls,
             connectTimeout: connectTimeout,
             backoff: Backoff(initial: initialBackoff, maximum: maximumBackoff),
             pingInterval: pingInterval,

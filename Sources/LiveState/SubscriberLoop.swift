@@ -45,7 +45,8 @@ final class SubscriberLoop: Sendable {
         var thread: pthread_t?
     }
 
-    private let url: RedisURL
+    /// Where to connect: the first, then after each failure the next.
+    private let urls: [RedisURL]
     private let connectTimeout: Duration
     private let backoff: Backoff
     private let pingInterval: Duration
@@ -56,8 +57,11 @@ final class SubscriberLoop: Sendable {
     private let running = DispatchGroup()
 
     /// Starts the thread, which connects at once.
-    init(url: RedisURL, connectTimeout: Duration, backoff: Backoff, pingInterval: Duration, handler: @escaping Handler) {
-        self.url = url
+    ///
+    /// - Precondition: `urls` is not empty.
+    init(urls: [RedisURL], connectTimeout: Duration, backoff: Backoff, pingInterval: Duration, handler: @escaping Handler) {
+        precondition(!urls.isEmpty, "a subscriber needs somewhere to connect")
+        self.urls = urls
         self.connectTimeout = connectTimeout
         self.backoff = backoff
         self.pingInterval = pingInterval
@@ -153,6 +157,7 @@ final class SubscriberLoop: Sendable {
 
     /// One connection, from connect to failure; returns only when stopping.
     private func session(failures: inout Int) throws(LiveStateError) {
+        let url = urls[failures % urls.count]
         let address = "\(url.host):\(url.port)"
         let connection = try RedisConnection.startConnecting(host: url.host, port: url.port)
         let connectDeadline = ContinuousClock.now + connectTimeout

@@ -177,7 +177,7 @@ struct RedisSubscriberTests {
         let server = try await TestRedisServer.start()
         let log = EventLog()
         let subscriber = RedisSubscriber(
-            url: server.url,
+            urls: [server.url],
             connectTimeout: .milliseconds(500),
             initialBackoff: .milliseconds(10),
             maximumBackoff: .milliseconds(100),

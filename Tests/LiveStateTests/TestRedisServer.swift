@@ -17,18 +17,22 @@ final class TestRedisServer: Sendable {
     let port: Int
     /// The server's working directory.
     let directory: URL
+    /// Arguments given to every start after the standard ones.
+    let extraArguments: [String]
     /// The running server's process id, if any.
     private let pid = Mutex<pid_t?>(nil)
 
     /// Starts a server on a free port and waits until it answers.
-    static func start() async throws -> TestRedisServer {
-        let server = try TestRedisServer(port: freePort())
+    /// `extraArguments` follow the standard ones, at every (re)start.
+    static func start(extraArguments: [String] = []) async throws -> TestRedisServer {
+        let server = try TestRedisServer(port: freePort(), extraArguments: extraArguments)
         try await server.start()
         return server
     }
 
-    private init(port: Int) throws {
+    private init(port: Int, extraArguments: [String]) throws {
         self.port = port
+        self.extraArguments = extraArguments
         self.directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("test-redis-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -59,7 +63,7 @@ final class TestRedisServer: Sendable {
             "--port", String(port), "--bind", "127.0.0.1",
             "--save", "", "--appendonly", "no", "--dir", directory.path,
             "--daemonize", "no", "--logfile", "",
-        ])
+        ] + extraArguments)
         self.pid.withLock { $0 = pid }
         let end = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < end {
@@ -168,7 +172,7 @@ final class TestRedisServer: Sendable {
     }
 
     /// A TCP port that was free a moment ago: bound to port 0, then released.
-    private static func freePort() throws -> Int {
+    static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw TestServerError("socket() failed: errno \(errno)") }
         defer { close(descriptor) }
