@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: help bootstrap build test examples interop interop-only proto fuzz faults soak bench bench-smoke bench-smoke-only profile-rpc venv certs services-up services-down run clean
+.PHONY: help bootstrap build test examples interop interop-only proto fuzz faults soak bench bench-scale bench-smoke bench-smoke-only profile-rpc venv certs services-up services-down run clean
 
 help:
 	@echo "make test   install what is missing, build, start PostgreSQL and Redis under .run/, run every test"
@@ -15,6 +15,7 @@ help:
 	@echo "make faults the fault harness at length: FAULT_ROUNDS rounds (default 5) of killing timerd, Redis and PostgreSQL under load (one round is part of make test)"
 	@echo "make soak   SOAK_SECONDS (default 600) of mixed load with 1,000 watchers: timerd's memory and descriptors and Redis' memory must stay flat"
 	@echo "make bench  every benchmark in one run, written to BENCHMARKS.md: codec against protobuf-c; gRPC health calls on timerd against nghttpd and grpcio and timer calls (h2load); timer changes against pgbench; WatchTimers with 1,000 and 10,000 subscribers across instances"
+	@echo "make bench-scale  timer calls through one timerd, nginx before one and three, on one Redis and on a Redis Cluster: calls/s, latency, CPU per call of each process (BENCH_SCALE_SECONDS each, default 10; .run/bench/scale.md)"
 	@echo "make profile-rpc  where a health call's CPU goes, timerd beside nghttpd, from perf (needs linux-perf; .run/bench/profile.md)"
 	@echo "make bench-smoke  each benchmark for a few seconds on debug builds, checking it runs (.run/bench/smoke.md; part of make test)"
 	@echo "make clean  stop the services and remove build output and .run/"
@@ -82,6 +83,14 @@ soak: build
 # Every benchmark in one run; the report goes to BENCHMARKS.md (scripts/bench).
 bench: bootstrap venv
 	scripts/bench
+
+# Timer calls (TimerCycleBench) through one timerd directly, nginx before one
+# and before three instances (scripts/cluster), on one Redis and on a Redis
+# Cluster (scripts/redis-cluster) where timerd takes one: calls/s, latency and
+# the CPU per call of timerd, nginx, PostgreSQL and Redis, into
+# .run/bench/scale.md (scripts/bench-scale; not part of make bench).
+bench-scale: bootstrap
+	scripts/bench-scale
 
 # Where a unary call's CPU goes on timerd and on nghttpd, by shared object and
 # symbol, from perf (scripts/bench-profile, also a step of make bench).
