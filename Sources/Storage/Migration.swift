@@ -24,8 +24,12 @@ package struct Migration: Sendable, Hashable {
 }
 
 extension Migration {
-    /// Every migration of the service's schema, in order.
-    package static let all: [Migration] = [
-        initialSchema
-    ]
+    /// Every migration of the service's schema, in order, for the default
+    /// (unpartitioned) layout.
+    package static let all: [Migration] = all(for: .unpartitioned)
+
+    /// Every migration of the service's schema, in order, for `layout`.
+    package static func all(for layout: SchemaLayout) -> [Migration] {
+        [initialSchema, userPartitioning(layout)]
+    }
 }

@@ -15,20 +15,40 @@
 /// Versions recorded in the database that this program does not know (a newer
 /// release migrated first) are accepted: migrations only add. A known version
 /// recorded under another name means the histories diverged, and is an error.
+///
+/// A migrator asked for a `SchemaLayout` checks it against the one recorded in
+/// `schema_layout` (by migration 2) before it applies anything, and refuses
+/// another: the layout is chosen once.
 package struct Migrator: Sendable {
     /// The migrations to apply, in order.
     package let migrations: [Migration]
+    /// The layout asked for; nil accepts the recorded one (and chooses the
+    /// unpartitioned layout where none is recorded yet).
+    package let layout: SchemaLayout?
 
     /// Namespace of the advisory lock key: the lock's first 32-bit key; the
     /// second is a hash of the schema name. ("svlt" in ASCII.)
     static let lockNamespace: Int32 = 0x7376_6C74
 
-    /// A migrator for `migrations`, whose versions must be 1, 2, 3, … in order.
-    package init(migrations: [Migration] = Migration.all) {
+    /// A migrator for the service's migrations (`Migration.all(for:)`) that
+    /// gives the per-user tables `layout`, or, when nil, keeps whichever
+    /// layout the database has.
+    package init(layout: SchemaLayout? = nil) {
+        self.init(checked: Migration.all(for: layout ?? .unpartitioned), layout: layout)
+    }
+
+    /// A migrator for `migrations`, whose versions must be 1, 2, 3, … in
+    /// order; it asks for no layout.
+    package init(migrations: [Migration]) {
+        self.init(checked: migrations, layout: nil)
+    }
+
+    private init(checked migrations: [Migration], layout: SchemaLayout?) {
         for (index, migration) in migrations.enumerated() {
             precondition(migration.version == index + 1, "migration versions must be 1, 2, 3, … in order")
         }
         self.migrations = migrations
+        self.layout = layout
     }
 
     /// Applies the missing migrations and returns them (empty when the schema
@@ -40,9 +60,10 @@ package struct Migrator: Sendable {
     ///   - deadline: bounds the whole run, the wait for the lock included; nil
     ///     means the pool's default timeout from now.
     /// - Throws: `migrationFailed` when a migration fails (its transaction is
-    ///   rolled back; earlier ones stay applied) or the recorded history
-    ///   contradicts this one; other `StorageError`s when the database cannot
-    ///   be reached in time.
+    ///   rolled back; earlier ones stay applied), the recorded history
+    ///   contradicts this one, or the recorded layout is not the one asked for
+    ///   (then nothing is applied); other `StorageError`s when the database
+    ///   cannot be reached in time.
     @discardableResult
     package func migrate(using pool: PostgresPool, deadline: ContinuousClock.Instant? = nil) async throws(StorageError) -> [Migration] {
         do {
@@ -96,6 +117,11 @@ package struct Migrator: Sendable {
             }
         }
 
+        if let layout, let layoutMigration = migrations.first(where: { $0.name == Migration.layoutName }),
+           appliedNames[layoutMigration.version] != nil {
+            try await check(layout, on: connection)
+        }
+
         var applied: [Migration] = []
         for migration in migrations where appliedNames[migration.version] == nil {
             try await apply(migration, on: connection)
@@ -104,6 +130,33 @@ package struct Migrator: Sendable {
 
         _ = try await connection.query("SELECT pg_advisory_unlock($1::int4, $2::int4)", [namespace, key])
         return applied
+    }
+
+    /// Throws unless `schema_layout` records `layout`.
+    private func check(_ layout: SchemaLayout, on connection: PooledConnection) async throws(StorageError) {
+        let result = try await connection.query(
+            """
+            SELECT user_partitions, to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC'
+            FROM schema_layout
+            """
+        )
+        guard result.rows.count == 1, let row = result.rows.first else {
+            throw StorageError(
+                code: .migrationFailed,
+                message: "schema_layout must hold exactly one row (the layout migration \(Migration.layoutName) chose), it holds \(result.rows.count)"
+            )
+        }
+        let recorded = SchemaLayout(recorded: row[0].flatMap { Int($0) })
+        guard recorded != layout else { return }
+        let tables = SchemaLayout.partitionedTables.joined(separator: ", ")
+        throw StorageError(
+            code: .migrationFailed,
+            message: """
+                asked for \(tables) \(layout), but in this database they are \(recorded) \
+                (recorded in schema_layout at \(row[1] ?? "an unknown time")); the layout is chosen once, \
+                on a fresh database, and migrating does not change it: nothing was changed
+                """
+        )
     }
 
     private func apply(_ migration: Migration, on connection: PooledConnection) async throws(StorageError) {

@@ -34,6 +34,8 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @OptionGroup var partitioning: PartitionOptions
+
     @Option(name: .customLong("redis-url"), help: ArgumentHelp(
         "Redis URL for live timer state (redis://host:port/db). Variable: TIMERD_REDIS_URL.", valueName: "url"))
     var redisURL: String?
@@ -145,6 +147,7 @@ struct Serve: AsyncParsableCommand {
 
         try await reportingFailures("serve") {
             let settings = try settings()
+            let layout = try partitioning.layout()
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardError(label: label)
                 handler.logLevel = settings.logLevel
@@ -174,7 +177,7 @@ struct Serve: AsyncParsableCommand {
             redis?.connect(to: live)
             let service = TimerServiceImplementation(pool: pool, live: live)
             do {
-                let applied = try await Migrator().migrate(using: pool)
+                let applied = try await Migrator(layout: layout).migrate(using: pool)
                 logger.info("database schema up to date", metadata: [
                     "applied": .string(applied.isEmpty ? "none" : applied.map { "\($0.version) \($0.name)" }.joined(separator: ", ")),
                 ])

@@ -62,7 +62,9 @@ struct TimerServiceTests {
         let pool = PostgresPool(configuration: .init(url: url, maximumConnections: 4, defaultTimeout: .seconds(30)))
         var outcome: Result<Void, any Error> = .success(())
         do {
-            _ = try await Migrator().migrate(using: pool)
+            // TIMERD_TEST_DATABASE_PARTITIONS runs the suite on hash-partitioned tables.
+            let partitions = ProcessInfo.processInfo.environment["TIMERD_TEST_DATABASE_PARTITIONS"].flatMap { $0.isEmpty ? nil : $0 }
+            _ = try await Migrator(layout: try partitions.map { try SchemaLayout.hashPartitioned(parsing: $0) }).migrate(using: pool)
             var tokens: [String: String] = [:]
             func insert(_ sql: String) async throws -> Int64 {
                 let result = try await pool.withConnection { try await $0.query(sql + " RETURNING id") }

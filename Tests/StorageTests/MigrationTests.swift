@@ -23,7 +23,7 @@ struct MigrationTests {
                         "SELECT version, name, applied_at <= now() FROM schema_migrations ORDER BY version"
                     ).rows
                 }
-                #expect(rows == [["1", "initial_schema", "t"]])
+                #expect(rows == [["1", "initial_schema", "t"], ["2", "user_partitioning", "t"]])
             }
         }
     }
@@ -54,9 +54,9 @@ struct MigrationTests {
                     #expect(applied == Migration.all.count)
                 }
                 let versions = try await lockHolder.withConnection {
-                    try await $0.query("SELECT version FROM schema_migrations").rows
+                    try await $0.query("SELECT version FROM schema_migrations ORDER BY version").rows
                 }
-                #expect(versions == [["1"]])
+                #expect(versions == Migration.all.map { [String($0.version)] })
             }
         }
     }
@@ -95,9 +95,9 @@ struct MigrationTests {
                     #expect(statuses == [0, 0])
                 }
                 let versions = try await lockHolder.withConnection {
-                    try await $0.query("SELECT version FROM schema_migrations").rows
+                    try await $0.query("SELECT version FROM schema_migrations ORDER BY version").rows
                 }
-                #expect(versions == [["1"]])
+                #expect(versions == Migration.all.map { [String($0.version)] })
             }
         }
     }
@@ -124,7 +124,7 @@ struct MigrationTests {
                 }
                 #expect(tables == [
                     "account_members", "accounts", "api_tokens", "audit_log", "billing_rates", "projects",
-                    "schema_migrations", "timer_sessions", "timers", "users",
+                    "schema_layout", "schema_migrations", "timer_sessions", "timers", "users",
                 ])
 
                 let indexRows = try await pool.withConnection { connection in

@@ -17,6 +17,16 @@ enum TestDatabase {
         )
     }
 
+    /// The layout the repository suites migrate with: the partition count in
+    /// TIMERD_TEST_DATABASE_PARTITIONS runs them on hash-partitioned tables;
+    /// unset, they run on plain ones.
+    static func layout() throws -> SchemaLayout? {
+        guard let text = ProcessInfo.processInfo.environment["TIMERD_TEST_DATABASE_PARTITIONS"], !text.isEmpty else {
+            return nil
+        }
+        return try SchemaLayout.hashPartitioned(parsing: text)
+    }
+
     /// `url` with libpq options appended (already percent-encoded).
     static func url(_ base: String, adding query: String) -> String {
         base + (base.contains("?") ? "&" : "?") + query

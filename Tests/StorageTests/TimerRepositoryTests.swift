@@ -23,10 +23,15 @@ struct RepositoryFixture: Sendable {
 
     static let start = Instant(2025, 3, 1, 9, 0, 0)
 
-    static func run(connections: Int = 4, _ body: (RepositoryFixture) async throws -> Void) async throws {
+    /// Runs `body` over a fresh schema migrated with `layout`, or when nil
+    /// with `TestDatabase.layout()`.
+    static func run(
+        connections: Int = 4, layout: SchemaLayout? = nil, _ body: (RepositoryFixture) async throws -> Void
+    ) async throws {
+        let layout = try layout ?? TestDatabase.layout()
         try await TestDatabase.withSchema { url, _ in
             try await TestDatabase.withPool(url: url, maximumConnections: connections) { pool in
-                _ = try await Migrator().migrate(using: pool)
+                _ = try await Migrator(layout: layout).migrate(using: pool)
                 let fixture = try await pool.withConnection { c in
                     func id(_ sql: String) async throws -> Int64 {
                         let result = try await c.query(sql)

@@ -8,11 +8,11 @@ import Testing
         try await Timerd.withSchema { timerd, pool in
             let first = try await timerd("migrate")
             #expect(first.status == 0, "\(first.stderr)")
-            #expect(first.stdout == "applied migration 1 initial_schema\n")
+            #expect(first.stdout == "applied migration 1 initial_schema\napplied migration 2 user_partitioning\n")
             let second = try await timerd("migrate")
             #expect(second.status == 0, "\(second.stderr)")
             #expect(second.stdout == "schema up to date\n")
-            #expect(try await scalar(pool, "SELECT count(*) FROM schema_migrations") == "1")
+            #expect(try await scalar(pool, "SELECT count(*) FROM schema_migrations") == "2")
         }
     }
 
@@ -248,7 +248,7 @@ import Testing
             #expect(port > 0)
 
             // Migrated before serving.
-            #expect(try await scalar(pool, "SELECT count(*) FROM schema_migrations") == "1")
+            #expect(try await scalar(pool, "SELECT count(*) FROM schema_migrations") == "2")
             // grpc.health.v1: the server and the timer service serve; an
             // unknown service gets NOT_FOUND.
             #expect(grpcHealthStatus(port: port, service: "") == 1)
