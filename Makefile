@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: help bootstrap build test examples interop interop-only proto fuzz faults soak bench bench-scale bench-smoke bench-smoke-only profile-rpc venv certs services-up services-down run clean
+.PHONY: help bootstrap build test redis-cluster-up examples interop interop-only proto fuzz faults soak bench bench-scale bench-smoke bench-smoke-only profile-rpc venv certs services-up services-down run clean
 
 help:
 	@echo "make test   install what is missing, build, start PostgreSQL and Redis under .run/, run every test"
@@ -36,13 +36,19 @@ certs: bootstrap
 	@scripts/test-certs
 
 services-down:
+	@scripts/redis-cluster down
 	@scripts/services down
 
-test: build services-up venv certs
-	@eval "$$(scripts/services env)" && scripts/leak-check
-	@eval "$$(scripts/services env)" && swift test --skip-build $(SWIFT_BUILD_FLAGS)
-	@TIMERD_FAULTS=1 swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter FaultTests
-	@TIMERD_CLUSTER=1 swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter ClusterTests
+# The tests' Redis Cluster (scripts/redis-cluster): LiveStore's tests run on it
+# as well as on the single Redis.
+redis-cluster-up: bootstrap
+	@scripts/redis-cluster up > /dev/null
+
+test: build services-up redis-cluster-up venv certs
+	@eval "$$(scripts/services env)" && eval "$$(scripts/redis-cluster env)" && scripts/leak-check
+	@eval "$$(scripts/services env)" && eval "$$(scripts/redis-cluster env)" && swift test --skip-build $(SWIFT_BUILD_FLAGS)
+	@TIMERD_FAULTS=1 swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter 'TimerdTests.FaultTests'
+	@TIMERD_CLUSTER=1 swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter 'TimerdTests.ClusterTests'
 	@TIMERD_BINARY="$$(swift build --show-bin-path $(SWIFT_BUILD_FLAGS))/timerd" scripts/examples-test
 	@$(MAKE) --no-print-directory interop-only
 	@$(MAKE) --no-print-directory bench-smoke-only

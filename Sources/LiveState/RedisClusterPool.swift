@@ -61,7 +61,7 @@ package final class RedisClusterPool: Sendable {
         /// A configuration with defaults suited to one server instance.
         package init(
             seeds: [RedisURL],
-            connectionsPerNode: Int = 2,
+            connectionsPerNode: Int = 4,
             connectTimeout: Duration = .seconds(2),
             defaultTimeout: Duration = .seconds(2),
             maximumRedirections: Int = 5,

@@ -37,7 +37,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var partitioning: PartitionOptions
 
     @Option(name: .customLong("redis-url"), help: ArgumentHelp(
-        "Redis URL for live timer state (redis://host:port/db). Variable: TIMERD_REDIS_URL.", valueName: "url"))
+        "Redis for live timer state: redis://host:port/db for one server, redis-cluster://host:port,host:port,… for a Redis Cluster (its seeds). Variable: TIMERD_REDIS_URL.", valueName: "url"))
     var redisURL: String?
 
     @Option(name: .customLong("tls-cert"), help: ArgumentHelp(
@@ -170,7 +170,7 @@ struct Serve: AsyncParsableCommand {
             var liveConfiguration = LiveTimers.Configuration()
             liveConfiguration.syncLimit = settings.syncRateLimit
             let live = LiveTimers(
-                store: redis.map { LiveStore(redis: $0.pool, keyring: $0.keyring, eventLogLength: settings.eventLogLength) },
+                store: redis.map { LiveStore(redis: $0.runner, keyring: $0.keyring, eventLogLength: settings.eventLogLength) },
                 subscriber: redis?.subscriber, timers: TimerRepository(pool: pool), clock: SystemWallClock(),
                 configuration: liveConfiguration
             ) { message in logger.warning("\(message)") }
@@ -254,27 +254,38 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// The Redis connections of one server: a command pool and the pub/sub
-/// subscriber feeding the event hub.
+/// The Redis connections of one server: the command runner (a pool, or a
+/// pool per master of a Redis Cluster) and the pub/sub subscriber feeding
+/// the event hub.
 final class RedisParts: Sendable {
-    let pool: RedisPool
+    let runner: any RedisCommandRunner
     let subscriber: RedisSubscriber
     let keyring: StateKeyring
     private let hub: LiveTimersBox
+    private let closeRunner: @Sendable () async -> Void
 
     init(url: String, stateKey: String, logger: Logger) throws {
-        let parsed: RedisURL
+        let endpoint: RedisEndpoint
         do {
-            parsed = try RedisURL(url)
+            endpoint = try RedisEndpoint(url)
             keyring = try StateKeyring(parsing: stateKey)
         } catch {
             throw CommandFailure(error.message)
         }
-        pool = RedisPool(configuration: .init(url: parsed))
+        switch endpoint {
+        case .single(let parsed):
+            let pool = RedisPool(configuration: .init(url: parsed))
+            runner = pool
+            closeRunner = { await pool.shutdown() }
+        case .cluster(let seeds):
+            let pool = RedisClusterPool(configuration: .init(seeds: seeds))
+            runner = pool
+            closeRunner = { await pool.shutdown() }
+        }
         let box = LiveTimersBox()
         hub = box
         let log = logger
-        subscriber = RedisSubscriber(url: parsed) { event in
+        subscriber = RedisSubscriber(urls: endpoint.subscriberURLs) { event in
             guard let live = box.live else { return }
             switch event {
             case .message(let channel, let payload):
@@ -295,7 +306,7 @@ final class RedisParts: Sendable {
 
     func shutdown() async {
         subscriber.shutdown()
-        await pool.shutdown()
+        await closeRunner()
     }
 }
 
@@ -310,3 +321,4 @@ private final class LiveTimersBox: Sendable {
 
 extension RedisSubscriber: EventChannelSubscriber {}
 extension RedisPool: RedisCommandRunner {}
+extension RedisClusterPool: RedisCommandRunner {}

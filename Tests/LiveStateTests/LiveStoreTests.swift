@@ -27,14 +27,88 @@ final class ConnectionRunner: RedisCommandRunner, @unchecked Sendable {
         return try result.get()
     }
 
-    func raw(_ words: String...) throws -> RedisReply {
+    func raw(_ words: [String]) throws -> RedisReply {
         try lock.withLock { try connection.command(words) }
     }
 }
 
-@Suite("LiveStore")
-struct LiveStoreTests {
-    let runner: ConnectionRunner
+/// A runner of the tests' pipelines that also sends single commands
+/// directly, to set up and inspect what the store wrote.
+protocol LiveTestRunner: RedisCommandRunner {
+    func raw(_ words: [String]) throws -> RedisReply
+}
+
+extension LiveTestRunner {
+    func raw(_ words: String...) throws -> RedisReply {
+        try raw(words)
+    }
+}
+
+extension ConnectionRunner: LiveTestRunner {}
+
+/// Runs pipelines through `RedisClusterPool` on the shared Redis Cluster
+/// (`TIMERD_REDIS_CLUSTER_URL`, from `scripts/services`); single commands go
+/// straight to the master of their key's slot (`SCRIPT` to every master).
+final class ClusterRunner: LiveTestRunner, @unchecked Sendable {
+    /// One pool for the whole test process, as a server has one.
+    private static let pool: Result<RedisClusterPool, any Error> = Result {
+        let url = try #require(ProcessInfo.processInfo.environment["TIMERD_REDIS_CLUSTER_URL"].flatMap { $0.isEmpty ? nil : $0 },
+                               "TIMERD_REDIS_CLUSTER_URL is not set: run scripts/services up and eval \"$(scripts/services env)\"")
+        guard case .cluster(let seeds) = try RedisEndpoint(url) else { throw TestServerError("\(url) is not a redis-cluster:// URL") }
+        return RedisClusterPool(configuration: .init(seeds: seeds))
+    }
+
+    private let lock = NSLock()
+    private let pool: RedisClusterPool
+    private let topology: RedisClusterTopology
+    private let connections: [RedisClusterTopology.Node: RedisConnection]
+
+    init() throws {
+        pool = try Self.pool.get()
+        let seed = pool.configuration.seeds[0]
+        let first = try RedisConnection(redisURL: seed)
+        topology = try RedisClusterTopology(slotsReply: first.command(["CLUSTER", "SLOTS"]), answering: .init(host: seed.host, port: seed.port))
+        var connections: [RedisClusterTopology.Node: RedisConnection] = [:]
+        for node in topology.nodes {
+            connections[node] = try RedisConnection(redisURL: RedisURL(host: node.host, port: node.port, username: seed.username, password: seed.password))
+        }
+        self.connections = connections
+    }
+
+    func pipeline(_ commands: [[[UInt8]]], deadline: ContinuousClock.Instant?) async throws(LiveStateError) -> [RedisReply] {
+        try await pool.pipeline(commands, deadline: deadline)
+    }
+
+    func raw(_ words: [String]) throws -> RedisReply {
+        try lock.withLock {
+            if words.first?.uppercased() == "SCRIPT" {
+                return try topology.nodes.map { try connections[$0]!.command(words) }.last!
+            }
+            let node = try #require(RedisClusterSlot.routingKey(of: words.map { Array($0.utf8) }).flatMap { topology.node(serving: RedisClusterSlot.of($0)) }
+                                    ?? topology.nodes.first)
+            return try connections[node]!.command(words)
+        }
+    }
+}
+
+/// Where the `LiveStore` tests run.
+enum LiveBackend: String, CaseIterable, CustomTestStringConvertible {
+    case single
+    case cluster
+
+    var testDescription: String { rawValue }
+
+    func runner() throws -> any LiveTestRunner {
+        switch self {
+        case .single: try ConnectionRunner()
+        case .cluster: try ClusterRunner()
+        }
+    }
+}
+
+/// One `LiveStore` test's user, timers, store and runner.
+struct LiveStoreFixture {
+    let runner: any LiveTestRunner
     let store: LiveStore
     /// A user id no other test or run uses.
     let user = Int64.random(in: 1_000_000_000...Int64.max / 2)
@@ -43,8 +117,8 @@ struct LiveStoreTests {
 
     func t(_ number: Int64) -> Int64 { timerBase + number }
 
-    init() throws {
-        runner = try ConnectionRunner()
+    init(_ backend: LiveBackend) throws {
+        runner = try backend.runner()
         store = LiveStore(redis: runner, keyring: try StateKeyring(parsing: "t1:" + String(repeating: "3c", count: 32)),
                           stateTTLSeconds: 600, eventLogLength: 5)
     }
@@ -67,7 +141,7 @@ struct LiveStoreTests {
         _ = try runner.raw("SREM", LiveKeys.activeUsers, String(user))
     }
 
-    @Test func publishWritesSealedStateSetsAndEventsAndIgnoresStaleVersions() async throws {
+    func publishWritesSealedStateSetsAndEventsAndIgnoresStaleVersions() async throws {
         defer { try? cleanUp() }
         let first = try #require(try await store.publish(try live(1, .running, version: 1), event: Array("e1".utf8), closedSession: nil))
         #expect(first.activeCount == 1)
@@ -104,7 +178,7 @@ struct LiveStoreTests {
         #expect(try await store.lastEventID(user: user) == stopped.eventID)
     }
 
-    @Test func aResumeFromBeyondTheCapOrFromALostLogIsAGap() async throws {
+    func aResumeFromBeyondTheCapOrFromALostLogIsAGap() async throws {
         defer { try? cleanUp() }
         var ids: [EventID] = []
         for version in 1...8 {
@@ -138,7 +212,7 @@ struct LiveStoreTests {
         return s * 1_000 + us / 1_000
     }
 
-    @Test func aMissingStateMakesActiveStatesNil() async throws {
+    func aMissingStateMakesActiveStatesNil() async throws {
         defer { try? cleanUp() }
         _ = try await store.publish(try live(1, .running, version: 1), event: nil, closedSession: nil)
         _ = try await store.publish(try live(2, .running, version: 1), event: nil, closedSession: nil)
@@ -147,7 +221,7 @@ struct LiveStoreTests {
         #expect(try await store.activeStates(user: user) == nil)
     }
 
-    @Test func rebuildMakesTheActiveSetWhatPostgreSQLSaidUnlessRedisKnowsNewer() async throws {
+    func rebuildMakesTheActiveSetWhatPostgreSQLSaidUnlessRedisKnowsNewer() async throws {
         defer { try? cleanUp() }
         // Timer 1: Redis holds version 4 (newer than PostgreSQL's 3 as read).
         _ = try await store.publish(try live(1, .running, version: 4), event: nil, closedSession: nil)
@@ -175,7 +249,7 @@ struct LiveStoreTests {
         #expect(try runner.raw("SISMEMBER", LiveKeys.activeUsers, String(user)) == .integer(0))
     }
 
-    @Test func rebuildSaysWhetherRedisWasMissingAnything() async throws {
+    func rebuildSaysWhetherRedisWasMissingAnything() async throws {
         defer { try? cleanUp() }
         _ = try await store.publish(try live(1, .running, version: 2), event: nil, closedSession: nil)
         _ = try await store.publish(try live(2, .paused, version: 5), event: nil, closedSession: nil)
@@ -194,7 +268,7 @@ struct LiveStoreTests {
                                          readAt: try await store.redisTime()))
     }
 
-    @Test func aRepairMarksTheLogSoAResumeFromBeforeItGetsASnapshot() async throws {
+    func aRepairMarksTheLogSoAResumeFromBeforeItGetsASnapshot() async throws {
         defer { try? cleanUp() }
         let first = try #require(try await store.publish(try live(1, .running, version: 1), event: [1], closedSession: nil)?.eventID)
         let second = try #require(try await store.publish(try live(1, .paused, version: 2), event: [2], closedSession: nil)?.eventID)
@@ -219,7 +293,7 @@ struct LiveStoreTests {
         #expect(after.map(\.id) == [third])
     }
 
-    @Test func theRateLimitAdmitsTheLimitThenRefusesWithAWait() async throws {
+    func theRateLimitAdmitsTheLimitThenRefusesWithAWait() async throws {
         defer { try? cleanUp() }
         for _ in 0..<120 {
             #expect(try await store.admit(user: user, limit: 120, window: .seconds(60)) == .admitted)
@@ -229,7 +303,7 @@ struct LiveStoreTests {
         #expect(wait > 0 && wait <= 60_000)
     }
 
-    @Test func lastSyncIsRecorded() async throws {
+    func lastSyncIsRecorded() async throws {
         defer { try? cleanUp() }
         #expect(try await store.lastSync(user: user) == nil)
         try await store.recordSync(user: user, atMicroseconds: 1_700_000_000_000_000)
@@ -237,9 +311,49 @@ struct LiveStoreTests {
         try await store.ping()
     }
 
-    @Test func theScriptIsSentWholeWhenRedisHasNotCachedIt() async throws {
+    func theScriptIsSentWholeWhenRedisHasNotCachedIt() async throws {
         defer { try? cleanUp() }
         _ = try runner.raw("SCRIPT", "FLUSH")
         #expect(try await store.publish(try live(1, .running, version: 1), event: nil, closedSession: nil) != nil)
+    }
+}
+
+/// `LiveStore` on one Redis and on a Redis Cluster.
+@Suite("LiveStore")
+struct LiveStoreTests {
+    @Test(arguments: LiveBackend.allCases) func publishWritesSealedStateSetsAndEventsAndIgnoresStaleVersions(on backend: LiveBackend) async throws {
+        try await LiveStoreFixture(backend).publishWritesSealedStateSetsAndEventsAndIgnoresStaleVersions()
+    }
+
+    @Test(arguments: LiveBackend.allCases) func aResumeFromBeyondTheCapOrFromALostLogIsAGap(on backend: LiveBackend) async throws {
+        try await LiveStoreFixture(backend).aResumeFromBeyondTheCapOrFromALostLogIsAGap()
+    }
+
+    @Test(arguments: LiveBackend.allCases) func aMissingStateMakesActiveStatesNil(on backend: LiveBackend) async throws {
+        try await LiveStoreFixture(backend).aMissingStateMakesActiveStatesNil()
+    }
+
+    @Test(arguments: LiveBackend.allCases) func rebuildMakesTheActiveSetWhatPostgreSQLSaidUnlessRedisKnowsNewer(on backend: LiveBackend) async throws {
+        try await LiveStoreFixture(backend).rebuildMakesTheActiveSetWhatPostgreSQLSaidUnlessRedisKnowsNewer()
+    }
+
+    @Test(arguments: LiveBackend.allCases) func rebuildSaysWhetherRedisWasMissingAnything(on backend: LiveBackend) async throws {
+        try await LiveStoreFixture(backend).rebuildSaysWhetherRedisWasMissingAnything()
+    }
+
+    @Test(arguments: LiveBackend.allCases) func aRepairMarksTheLogSoAResumeFromBeforeItGetsASnapshot(on backend: LiveBackend) async throws {
+        try await LiveStoreFixture(backend).aRepairMarksTheLogSoAResumeFromBeforeItGetsASnapshot()
+    }
+
+    @Test(arguments: LiveBackend.allCases) func theRateLimitAdmitsTheLimitThenRefusesWithAWait(on backend: LiveBackend) async throws {
+        try await LiveStoreFixture(backend).theRateLimitAdmitsTheLimitThenRefusesWithAWait()
+    }
+
+    @Test(arguments: LiveBackend.allCases) func lastSyncIsRecorded(on backend: LiveBackend) async throws {
+        try await LiveStoreFixture(backend).lastSyncIsRecorded()
+    }
+
+    @Test(arguments: LiveBackend.allCases) func theScriptIsSentWholeWhenRedisHasNotCachedIt(on backend: LiveBackend) async throws {
+        try await LiveStoreFixture(backend).theScriptIsSentWholeWhenRedisHasNotCachedIt()
     }
 }

@@ -1,6 +1,7 @@
 import ClientLib
 import Codec
 import Foundation
+import LiveState
 import RPC
 import Storage
 import Testing
@@ -12,11 +13,13 @@ import Musl
 #endif
 
 /// Three `timerd` instances behind nginx (`scripts/cluster`), on a
-/// PostgreSQL and a Redis of the test's own. Clients know only the
+/// PostgreSQL of the test's own and a Redis Cluster of three masters that
+/// `scripts/cluster` starts (`scripts/redis-cluster`). Clients know only the
 /// balancer's address: calls spread over the instances, a watcher sees the
 /// changes made through every one of them, and when an instance is killed
 /// its calls and its watcher go on through the others with no acknowledged
-/// change lost; the sync rate limit holds across the instances.
+/// change lost; the sync rate limit holds across the instances; the live
+/// state is spread over every master.
 ///
 /// Runs when asked (`TIMERD_CLUSTER=1`; `make test` does, after the other
 /// suites): it needs nginx, and its load would slow a parallel run.
@@ -25,8 +28,10 @@ struct ClusterTests {
     static let enabled = ProcessInfo.processInfo.environment["TIMERD_CLUSTER"] == "1"
     static let script = FaultServices.script.deletingLastPathComponent().appendingPathComponent("cluster")
 
-    /// `count` consecutive free loopback ports (the balancer's, then one per instance).
-    static func freePorts(_ count: Int) throws -> Int {
+    /// `count` consecutive free loopback ports (the balancer's, then one per
+    /// instance), below `below`, and, when `bus` is set, with the ports
+    /// 10,000 above them free as well (a Redis Cluster node's bus).
+    static func freePorts(_ count: Int, below: Int = 60_000, bus: Bool = false) throws -> Int {
         func free(_ port: Int) -> Bool {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             defer { close(fd) }
@@ -39,8 +44,8 @@ struct ClusterTests {
             } == 0
         }
         for _ in 0..<200 {
-            let base = Int.random(in: 20_000..<60_000)
-            if (base..<(base + count)).allSatisfy(free) { return base }
+            let base = Int.random(in: 20_000..<below)
+            if (base..<(base + count)).allSatisfy(free), !bus || ((base + 10_000)..<(base + 10_000 + count)).allSatisfy(free) { return base }
         }
         throw TestFailure("no \(count) consecutive free ports")
     }
@@ -74,7 +79,15 @@ struct ClusterTests {
         environment["TIMERD_CLUSTER_DIR"] = directory.path
         environment["TIMERD_BINARY"] = try Timerd.binary().path
         environment["TIMERD_DATABASE_URL"] = services.databaseURL
-        environment["TIMERD_REDIS_URL"] = services.redisURL
+        // No Redis URL: scripts/cluster starts a Redis Cluster for the instances.
+        environment["TIMERD_REDIS_URL"] = nil
+        environment["TIMERD_CLUSTER_REDIS"] = "cluster"
+        var redisPort = try Self.freePorts(3, below: 50_000, bus: true)
+        while (redisPort..<(redisPort + 3)).contains(where: { (base..<(base + 4)).contains($0) }) {
+            redisPort = try Self.freePorts(3, below: 50_000, bus: true)
+        }
+        environment["TIMERD_REDIS_CLUSTER_PORT"] = String(redisPort)
+        environment["TIMERD_REDIS_CLUSTER_DIR"] = services.directory.appendingPathComponent("redis-cluster").path
         environment["TIMERD_STATE_KEY"] = "cluster-test:" + String(repeating: "5c", count: 32)
         environment["TIMERD_MAX_DATABASE_CONNECTIONS"] = "4"
         environment["TIMERD_LOG_LEVEL"] = "warning"
@@ -159,6 +172,23 @@ struct ClusterTests {
             let syncing = try await TestUser.create(runner, name: "Syncing")
             let refusal = try await Self.syncsPastTheLimit(balancer, token: syncing.token)
             #expect(refusal == .resourceExhausted)
+
+            // The live state is spread over the cluster: the users' keys on
+            // their slots' masters, the timers' session lists on theirs, so
+            // every master holds some.
+            for port in redisPort..<(redisPort + 3) {
+                let node = try RedisConnection(redisURL: RedisURL(host: "127.0.0.1", port: port))
+                guard case .integer(let keys) = try node.command(["DBSIZE"]) else { throw TestFailure("DBSIZE on \(port)") }
+                #expect(keys > 0, "the master on port \(port) holds no key")
+            }
+            let home = RedisClusterSlot.of(LiveKeys.activeTimers(user: user.id))
+            let slots = try RedisClusterTopology(
+                slotsReply: RedisConnection(redisURL: RedisURL(host: "127.0.0.1", port: redisPort)).command(["CLUSTER", "SLOTS"]),
+                answering: .init(host: "127.0.0.1", port: redisPort))
+            let owner = try #require(slots.node(serving: home))
+            let ownerConnection = try RedisConnection(redisURL: RedisURL(host: owner.host, port: owner.port))
+            #expect(try ownerConnection.command(["EXISTS", LiveKeys.events(user: user.id)]) == .integer(1),
+                    "the user's event log is on the master of the user's slot")
         } catch {
             for watcher in watchers { watcher.cancel() }
             try? await cluster("down")
