@@ -260,6 +260,9 @@ package final class RedisClusterPool: Sendable {
         if let node = try known(slot) { return node }
         await refreshNow()
         if let node = try known(slot) { return node }
+        guard ContinuousClock.now < deadline else {
+            throw LiveStateError(code: .timedOut, message: "the Redis Cluster's topology was not read before the deadline")
+        }
         let reason = state.withLock { $0.refreshError }.map { ": \($0.message)" } ?? ""
         if let slot {
             throw LiveStateError(code: .unavailable, message: "no Redis Cluster master serves slot \(slot)\(reason)")

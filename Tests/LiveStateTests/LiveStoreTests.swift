@@ -75,8 +75,11 @@ final class ClusterRunner: LiveTestRunner, @unchecked Sendable {
         self.connections = connections
     }
 
+    /// Calls that give no deadline get a long one: the parallel test run
+    /// can keep Swift's cooperative threads, which resume the pool's
+    /// callers, busy for seconds.
     func pipeline(_ commands: [[[UInt8]]], deadline: ContinuousClock.Instant?) async throws(LiveStateError) -> [RedisReply] {
-        try await pool.pipeline(commands, deadline: deadline)
+        try await pool.pipeline(commands, deadline: deadline ?? .now + .seconds(30))
     }
 
     func raw(_ words: [String]) throws -> RedisReply {

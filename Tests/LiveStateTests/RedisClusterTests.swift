@@ -102,7 +102,9 @@ extension RedisReply {
     }
 }
 
-/// `RedisClusterPool` on a real cluster of three masters of its own.
+/// `RedisClusterPool` on a real cluster of three masters of its own. Calls
+/// get long deadlines: the parallel test run can keep Swift's cooperative
+/// threads, which resume the pool's callers, busy for seconds.
 @Suite("Redis Cluster: pool", .timeLimit(.minutes(2)))
 struct RedisClusterPoolTests {
     func bytes(_ words: String...) -> [[UInt8]] { words.map { Array($0.utf8) } }
@@ -121,7 +123,7 @@ struct RedisClusterPoolTests {
 
     @Test func eachCommandRunsOnItsSlotsMasterAndRepliesKeepTheirOrder() async throws {
         let cluster = try await TestRedisCluster.start()
-        let pool = RedisClusterPool(configuration: .init(seeds: [cluster.seeds[1]]))
+        let pool = RedisClusterPool(configuration: .init(seeds: [cluster.seeds[1]], defaultTimeout: .seconds(20)))
         let keys = try keysOnEveryNode(cluster)
         var commands: [[[UInt8]]] = []
         for (index, key) in keys.enumerated() { commands.append(bytes("SET", key, "v\(index)")) }
@@ -148,7 +150,7 @@ struct RedisClusterPoolTests {
 
     @Test func aMovedSlotIsFollowedAndTheMapCorrected() async throws {
         let cluster = try await TestRedisCluster.start()
-        let pool = RedisClusterPool(configuration: .init(seeds: cluster.seeds))
+        let pool = RedisClusterPool(configuration: .init(seeds: cluster.seeds, defaultTimeout: .seconds(20)))
         defer { Task { await pool.shutdown() } }
         let key = try keysOnEveryNode(cluster)[0]
         let slot = RedisClusterSlot.of(key)
@@ -168,7 +170,7 @@ struct RedisClusterPoolTests {
 
     @Test func aSlotInMigrationIsAskedOfTheImportingNode() async throws {
         let cluster = try await TestRedisCluster.start()
-        let pool = RedisClusterPool(configuration: .init(seeds: cluster.seeds))
+        let pool = RedisClusterPool(configuration: .init(seeds: cluster.seeds, defaultTimeout: .seconds(20)))
         defer { Task { await pool.shutdown() } }
         // Two keys of one slot (one hash tag): one is moved, one stays.
         let tag = try keysOnEveryNode(cluster)[1]
@@ -189,7 +191,7 @@ struct RedisClusterPoolTests {
 
     @Test func aStoppedMasterFailsOnlyItsSlotsUntilItIsBack() async throws {
         let cluster = try await TestRedisCluster.start()
-        let pool = RedisClusterPool(configuration: .init(seeds: cluster.seeds, connectTimeout: .milliseconds(500)))
+        let pool = RedisClusterPool(configuration: .init(seeds: cluster.seeds, connectTimeout: .milliseconds(500), defaultTimeout: .seconds(20)))
         defer { Task { await pool.shutdown() } }
         let keys = try keysOnEveryNode(cluster)
         _ = try await pool.pipeline(keys.map { bytes("SET", $0, "1") })
