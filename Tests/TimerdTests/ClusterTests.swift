@@ -108,6 +108,21 @@ struct ClusterTests {
             let user = try await TestUser.create(runner, name: "Clustered")
             try await cluster("up")
             let balancer = "127.0.0.1:\(base)"
+            // The demo of scripts/cluster: a token, then timerctl through the balancer.
+            let timerctl = try Timerd.binary().deletingLastPathComponent().appendingPathComponent("timerctl")
+            environment["TIMERCTL_BINARY"] = timerctl.path
+            try await cluster("demo")
+            let demo = try String(contentsOf: services.directory.appendingPathComponent("cluster-demo.log"), encoding: .utf8)
+            let exports = try #require(demo.split(separator: "\n").first { $0.hasPrefix("export TIMERD_ADDRESS=") }, "\(demo)")
+            var demoEnvironment = environment
+            for assignment in exports.dropFirst("export ".count).split(separator: " ") {
+                let parts = assignment.split(separator: "=", maxSplits: 1)
+                demoEnvironment[String(parts[0])] = parts.count == 2 ? String(parts[1]) : ""
+            }
+            #expect(demoEnvironment["TIMERD_ADDRESS"] == balancer)
+            let listing = services.directory.appendingPathComponent("timerctl-active.log")
+            let listed = try await spawnAndWait([timerctl.path, "active"], environment: demoEnvironment, output: listing.path)
+            #expect(listed == 0, "timerctl active through the balancer: \((try? String(contentsOf: listing, encoding: .utf8)) ?? "")")
             func client(_ device: String) throws -> TimerClient {
                 var configuration = TimerClient.Configuration(address: balancer, token: user.token, defaultTimeout: .seconds(5))
                 configuration.deviceID = device
