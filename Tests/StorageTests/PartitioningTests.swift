@@ -6,7 +6,8 @@ import TimerDomain
 
 /// The hash-partitioned layout of `timers`, `timer_sessions` and `audit_log`
 /// (migration 2 with `SchemaLayout.hashPartitioned`), each test in its own
-/// PostgreSQL schema.
+/// PostgreSQL schema. Statements get a minute: creating partitions is DDL
+/// that waits on the catalog locks of every other test's schema changes.
 @Suite("Partitioning", .timeLimit(.minutes(2)))
 struct PartitioningTests {
     static let tables = SchemaLayout.partitionedTables
@@ -14,7 +15,7 @@ struct PartitioningTests {
     @Test(arguments: [1, 5, 16])
     func freshSchemaIsHashPartitionedByUserID(partitions: Int) async throws {
         try await TestDatabase.withSchema { url, _ in
-            try await TestDatabase.withPool(url: url) { pool in
+            try await TestDatabase.withPool(url: url, defaultTimeout: .seconds(60)) { pool in
                 let applied = try await Migrator(layout: .hashPartitioned(partitions)).migrate(using: pool)
                 #expect(applied.map(\.name) == ["initial_schema", "user_partitioning"])
 
@@ -161,7 +162,7 @@ struct PartitioningTests {
 
     @Test func anotherLayoutLaterIsRefusedAndChangesNothing() async throws {
         try await TestDatabase.withSchema { url, _ in
-            try await TestDatabase.withPool(url: url) { pool in
+            try await TestDatabase.withPool(url: url, defaultTimeout: .seconds(60)) { pool in
                 try await Migrator(layout: .hashPartitioned(4)).migrate(using: pool)
                 let before = try await Self.fingerprint(of: pool)
 
@@ -191,7 +192,7 @@ struct PartitioningTests {
 
     @Test func partitioningAnUnpartitionedDatabaseLaterIsRefused() async throws {
         try await TestDatabase.withSchema { url, _ in
-            try await TestDatabase.withPool(url: url) { pool in
+            try await TestDatabase.withPool(url: url, defaultTimeout: .seconds(60)) { pool in
                 try await Migrator().migrate(using: pool)
                 let before = try await Self.fingerprint(of: pool)
                 let error = await #expect(throws: StorageError.self) {
@@ -207,7 +208,7 @@ struct PartitioningTests {
 
     @Test func tablesHoldingRowsAreNotPartitionedAndNothingChanges() async throws {
         try await TestDatabase.withSchema { url, _ in
-            try await TestDatabase.withPool(url: url) { pool in
+            try await TestDatabase.withPool(url: url, defaultTimeout: .seconds(60)) { pool in
                 // A database an earlier release migrated (migration 1 only),
                 // in use.
                 try await Migrator(migrations: [Migration.initialSchema]).migrate(using: pool)
@@ -246,7 +247,7 @@ struct PartitioningTests {
 
     @Test func emptyTablesOfAnEarlierReleaseArePartitioned() async throws {
         try await TestDatabase.withSchema { url, _ in
-            try await TestDatabase.withPool(url: url) { pool in
+            try await TestDatabase.withPool(url: url, defaultTimeout: .seconds(60)) { pool in
                 try await Migrator(migrations: [Migration.initialSchema]).migrate(using: pool)
                 let applied = try await Migrator(layout: .hashPartitioned(3)).migrate(using: pool)
                 #expect(applied.map(\.version) == [2])
@@ -334,7 +335,7 @@ struct PartitioningTests {
         layout: SchemaLayout
     ) async throws -> (columns: [[String?]], constraints: [[String?]], indexes: [[String?]]) {
         try await TestDatabase.withSchema { url, _ in
-            try await TestDatabase.withPool(url: url) { pool in
+            try await TestDatabase.withPool(url: url, defaultTimeout: .seconds(60)) { pool in
                 try await Migrator(layout: layout).migrate(using: pool)
                 return try await pool.withConnection { connection in
                     let names = "{" + tables.joined(separator: ",") + "}"
