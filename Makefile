@@ -14,7 +14,7 @@ help:
 	@echo "make fuzz   run the codec and server-session fuzzers (FUZZ_SECONDS each, default 60; or FUZZ_RUNS executions)"
 	@echo "make faults the fault harness at length: FAULT_ROUNDS rounds (default 5) of killing timerd, Redis and PostgreSQL under load (one round is part of make test)"
 	@echo "make soak   SOAK_SECONDS (default 600) of mixed load with 1,000 watchers: timerd's memory and descriptors and Redis' memory must stay flat"
-	@echo "make bench  every benchmark in one run, written to BENCHMARKS.md: codec against protobuf-c; gRPC health calls on timerd against nghttpd and grpcio and timer calls (h2load); timer changes against pgbench; WatchTimers with 1,000 and 10,000 subscribers across instances"
+	@echo "make bench  every benchmark in one run, written to BENCHMARKS.md: codec against protobuf-c; gRPC health calls on timerd against nghttpd and grpcio and timer calls (h2load); timer changes against pgbench; WatchTimers with 1,000 and 10,000 subscribers across instances; timer calls through nginx before one and three instances, on one Redis and on a Redis Cluster"
 	@echo "make bench-scale  timer calls through one timerd, nginx before one and three, on one Redis and on a Redis Cluster: calls/s, latency, CPU per call of each process (BENCH_SCALE_SECONDS each, default 10; .run/bench/scale.md)"
 	@echo "make profile-rpc  where a health call's CPU goes, timerd beside nghttpd, from perf (needs linux-perf; .run/bench/profile.md)"
 	@echo "make bench-smoke  each benchmark for a few seconds on debug builds, checking it runs (.run/bench/smoke.md; part of make test)"
@@ -95,7 +95,7 @@ bench: bootstrap venv
 # and before three instances (scripts/cluster), on one Redis and on a Redis
 # Cluster (scripts/redis-cluster) where timerd takes one: calls/s, latency and
 # the CPU per call of timerd, nginx, PostgreSQL and Redis, into
-# .run/bench/scale.md (scripts/bench-scale; not part of make bench).
+# .run/bench/scale.md (scripts/bench-scale; also a step of make bench).
 bench-scale: bootstrap
 	scripts/bench-scale
 
