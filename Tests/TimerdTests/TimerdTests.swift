@@ -154,6 +154,12 @@ import Testing
                  message: "--listen must be HOST:PORT"),
         BadInput(arguments: ["serve", "--listen", "127.0.0.1:0", "--tls-cert", "/nonexistent.pem"],
                  message: "--tls-cert and --tls-key go together"),
+        BadInput(arguments: ["serve", "--listen", "127.0.0.1:0", "--redis-url", "redis-cluster://127.0.0.1:7001,,127.0.0.1:7003",
+                             "--state-key", "k1:" + String(repeating: "ab", count: 32)],
+                 message: "invalid Redis URL: seed 2 of redis-cluster:// is empty"),
+        BadInput(arguments: ["serve", "--listen", "127.0.0.1:0", "--redis-url", "redis-cluster://127.0.0.1:7001/2",
+                             "--state-key", "k1:" + String(repeating: "ab", count: 32)],
+                 message: "a Redis Cluster has only database 0, not '2'"),
     ]
 
     @Test(arguments: badInputs)
