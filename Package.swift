@@ -30,6 +30,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // MARK: C libraries, one shim each.
@@ -97,6 +98,11 @@ let package = Package(
             name: "HTTP2",
             dependencies: ["CNGHTTP2", "COpenSSL", "CLinux"],
             swiftSettings: hotPathSettings
+        ),
+        // swift-metrics kept in memory and rendered for Prometheus.
+        .target(
+            name: "VaultMetrics",
+            dependencies: [.product(name: "CoreMetrics", package: "swift-metrics")]
         ),
         .target(
             name: "RPC",
@@ -167,6 +173,10 @@ let package = Package(
 
         // MARK: Tests.
         .testTarget(name: "TimerDomainTests", dependencies: ["TimerDomain"]),
+        .testTarget(
+            name: "VaultMetricsTests",
+            dependencies: ["VaultMetrics", .product(name: "CoreMetrics", package: "swift-metrics")]
+        ),
         .testTarget(
             name: "CodecTests",
             dependencies: ["Codec", "CProtobufC", "TimerProtoC"],
