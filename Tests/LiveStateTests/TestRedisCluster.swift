@@ -8,7 +8,8 @@ import Testing
 /// must never happen to the shared one (`TIMERD_REDIS_CLUSTER_URL`).
 ///
 /// Master `i` serves an equal third of the slots, in order. Its cluster bus
-/// listens on a port of its own, so the nodes' ports may be anywhere.
+/// listens on a port of its own, below the ephemeral range, so the nodes'
+/// ports may be anywhere.
 /// Everything is removed when the value is released.
 final class TestRedisCluster: Sendable {
     let nodes: [TestRedisServer]
@@ -21,7 +22,9 @@ final class TestRedisCluster: Sendable {
         for _ in 0..<3 {
             nodes.append(try await TestRedisServer.start(extraArguments: [
                 "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000",
-                "--cluster-port", String(try TestRedisServer.freePort()),
+                // Below the ephemeral range: a bus must never take the port of
+                // another test's stopped server, which it starts again there.
+                "--cluster-port", String(try TestRedisServer.freeLowPort()),
             ]))
         }
         let cluster = TestRedisCluster(nodes: nodes)

@@ -171,6 +171,30 @@ final class TestRedisServer: Sendable {
         throw TestServerError("redis-server is not on PATH")
     }
 
+    /// A TCP port below the kernel's ephemeral range (20000 to 29999) that
+    /// was free a moment ago, for listeners that must not take a port the
+    /// kernel hands out for port 0: another test may just have stopped a
+    /// server there that it starts again at the same port.
+    static func freeLowPort() throws -> Int {
+        for _ in 0..<1_000 {
+            let port = Int.random(in: 20_000..<30_000)
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard descriptor >= 0 else { throw TestServerError("socket() failed: errno \(errno)") }
+            defer { close(descriptor) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(port).bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            if bound == 0 { return port }
+        }
+        throw TestServerError("no free port in 20000..<30000")
+    }
+
     /// A TCP port that was free a moment ago: bound to port 0, then released.
     static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
