@@ -106,7 +106,7 @@ let package = Package(
         ),
         .target(
             name: "RPC",
-            dependencies: ["HTTP2", "Codec", "CZlib"],
+            dependencies: ["HTTP2", "Codec", "CZlib", .product(name: "CoreMetrics", package: "swift-metrics")],
             swiftSettings: hotPathSettings
         ),
         .target(
@@ -188,7 +188,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RPCTests",
-            dependencies: ["RPC", "Codec", "HTTP2"]
+            dependencies: ["RPC", "Codec", "HTTP2", "VaultMetrics"]
         ),
         .testTarget(
             name: "ProtocGenVaultTests",

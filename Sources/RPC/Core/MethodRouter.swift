@@ -1,3 +1,4 @@
+import CoreMetrics
 import Codec
 
 /// A service the server can host: it registers its methods with a router.
@@ -64,17 +65,28 @@ public struct MethodRouter: Sendable {
         }
         let method: MethodDescriptor
         let body: Body
+        /// Its calls' metrics.
+        let metrics: CallMetrics
 
-        init(method: MethodDescriptor, body: Body) {
+        init(method: MethodDescriptor, body: Body, metrics: CallMetrics) {
             self.method = method
             self.body = body
+            self.metrics = metrics
         }
     }
 
     private(set) var handlers: [String: Handler] = [:]
+    /// Where the calls' metrics go.
+    private let metricsFactory: any MetricsFactory
+    /// The metrics of calls to paths no method serves.
+    let unknownMethodMetrics: CallMetrics
 
-    /// An empty router.
-    public init() {}
+    /// An empty router whose calls' metrics go to `metricsFactory` (by
+    /// default the one `MetricsSystem.bootstrap` installed, or none).
+    public init(metricsFactory: any MetricsFactory = MetricsSystem.factory) {
+        self.metricsFactory = metricsFactory
+        unknownMethodMetrics = .unknownMethod(factory: metricsFactory)
+    }
 
     /// Registers every method of `service`.
     public mutating func register(_ service: some RPCService) {
@@ -163,7 +175,7 @@ public struct MethodRouter: Sendable {
 
     private mutating func add(_ method: MethodDescriptor, _ body: Handler.Body) {
         precondition(handlers[method.path] == nil, "\(method.path) registered twice")
-        handlers[method.path] = Handler(method: method, body: body)
+        handlers[method.path] = Handler(method: method, body: body, metrics: CallMetrics(method, factory: metricsFactory))
     }
 
     /// Reads exactly one request message (unary and server-streaming calls).

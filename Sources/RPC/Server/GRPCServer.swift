@@ -1,3 +1,4 @@
+import CoreMetrics
 import Glibc
 import HTTP2
 import Synchronization
@@ -49,6 +50,9 @@ public final class GRPCServer: Sendable {
         /// Time allowed for one request header block (HEADERS and its
         /// CONTINUATIONs) to arrive whole; past it, GOAWAY(ENHANCE_YOUR_CALM).
         public var headerBlockTimeout: Duration
+        /// Where the calls' metrics go (``CallMetrics``): nil for the factory
+        /// `MetricsSystem.bootstrap` installed (none by default).
+        public var metricsFactory: (any MetricsFactory)?
 
         /// Defaults: 4 MiB messages both ways, 100 streams per connection,
         /// 8 KiB of headers, no response compression.
@@ -81,7 +85,7 @@ public final class GRPCServer: Sendable {
     /// A server for `services` (call ``start()`` to listen).
     public init(configuration: Configuration, services: [any RPCService]) {
         self.configuration = configuration
-        var router = MethodRouter()
+        var router = MethodRouter(metricsFactory: configuration.metricsFactory ?? MetricsSystem.factory)
         for service in services { router.register(service) }
         self.router = router
     }

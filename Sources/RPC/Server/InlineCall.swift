@@ -17,10 +17,15 @@ struct InlineCall {
     private(set) var answered = false
     /// The grpc-timeout's timer, if the client set one.
     var deadlineTimer: EventLoop.Timer?
+    private let metrics: CallMetrics
+    /// When the call began (`EventLoop.now()`).
+    private let started: UInt64
 
-    init(handler: MethodRouter.Handler.InlineRun, method: MethodDescriptor,
+    init(handler: MethodRouter.Handler.InlineRun, method: MethodDescriptor, metrics: CallMetrics,
          request: RequestHeaders.Request, peer: @autoclosure () -> String, limits: ServerLimits) {
         self.handler = handler
+        self.metrics = metrics
+        self.started = metrics.started()
         self.deframer = MessageDeframer(maxMessageSize: limits.maxReceiveMessageSize, encoding: request.encoding)
         let clientAcceptsGzip = request.acceptedEncodings.accepts(.gzip)
         // As a context would decide it: gzip when the server compresses and the client reads it.
@@ -76,6 +81,7 @@ struct InlineCall {
             let parts = context?.unaryResponse() ?? .plain(responseCompression)
             let framed = try ResponseWriting.frameUnary(response, framer: &framer, parts: parts)
             answer()
+            metrics.finished(.ok, startedAt: started)
             ResponseWriting.sendUnary(framed, on: stream, of: connection, parts: parts)
         } catch {
             fail(error, stream: stream, connection: connection)
@@ -86,7 +92,15 @@ struct InlineCall {
     mutating func fail(_ error: RPCError, stream: Int32, connection: HTTP2Connection) {
         guard !answered else { return }
         answer()
+        metrics.finished(error.code, startedAt: started)
         ResponseWriting.sendTrailersOnly(error, trailing: ResponseWriting.trailing(context, error), on: stream, of: connection, context: context)
+    }
+
+    /// The stream closed or the connection ended: a call not answered by
+    /// then was cancelled by the client.
+    mutating func abandon() {
+        if !answered { metrics.finished(.cancelled, startedAt: started) }
+        answer()
     }
 
     /// The call is over: it sends nothing more.

@@ -42,6 +42,10 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
     /// Set by the loop when the call can no longer send: why.
     private let ended = Mutex<RPCError?>(nil)
 
+    /// The method's metrics, and when the call began; nil once its end is
+    /// counted (loop).
+    private var metrics: (calls: CallMetrics, started: UInt64)?
+
     init(stream: Int32, connection: HTTP2Connection, limits: ServerLimits, encoding: Compression?) {
         self.stream = stream
         self.connection = connection
@@ -54,6 +58,7 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
 
     /// The request headers are complete and valid: start the handler (loop).
     func start(request: RequestHeaders.Request, handler: MethodRouter.Handler, peer: String) {
+        metrics = (handler.metrics, handler.metrics.started())
         let deadline = request.timeout.map { ContinuousClock.now + $0 }
         let context = ServerContext(method: handler.method, requestMetadata: request.metadata, deadline: deadline, peer: peer,
                                     requestEncoding: request.encoding ?? .identity,
@@ -161,6 +166,7 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
         }
         _ = state.finish()
         ended.withLock { if $0 == nil { $0 = RPCError(code: .cancelled, message: "the call has ended") } }
+        count(.ok)
         ResponseWriting.sendUnary(framed, on: stream, of: connection, parts: parts)
     }
 
@@ -205,6 +211,7 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
         deadlineTimer?.cancel()
         deadlineTimer = nil
         if wasOpen {
+            count(.cancelled)
             cancelHandler(RPCError(code: .cancelled, message: errorCode == 0 ? "the stream closed" : "the client reset the stream (HTTP/2 error \(errorCode))"))
         }
     }
@@ -293,12 +300,21 @@ final class ServerCall: ServerCallIO, @unchecked Sendable {
         ended.withLock { if $0 == nil { $0 = RPCError(code: .cancelled, message: "the call has ended") } }
         switch state.finish() {
         case .trailersOnly:
+            count(status.code)
             ResponseWriting.sendTrailersOnly(status, trailing: trailing, on: stream, of: connection, context: context)
         case .trailers:
+            count(status.code)
             connection.finish(stream, trailers: ResponseWriting.trailers(status, trailing: trailing))
         case .none:
             break
         }
+    }
+
+    /// Counts the call's end with `code`, once (loop).
+    private func count(_ code: StatusCode) {
+        guard let (calls, started) = metrics else { return }
+        metrics = nil
+        calls.finished(code, startedAt: started)
     }
 
     // MARK: Handler side (ServerCallIO)

@@ -45,6 +45,8 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
         let repeatsRecent = request.repeatsRecent
         switch request.finish() {
         case .rejected(.http(let status, let message)):
+            let unknown = router.unknownMethodMetrics
+            unknown.finished(.internalError, startedAt: unknown.started())
             connection.respond(stream, headers: [
                 HTTP2Header(":status", String(status)),
                 HTTP2Header("content-type", "text/plain"),
@@ -52,11 +54,15 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
                 HTTP2Header("grpc-message", PercentEncoding.encode(message)),
             ], endStream: true)
         case .rejected(.grpc(let error)):
+            let unknown = router.unknownMethodMetrics
+            unknown.finished(error.code, startedAt: unknown.started())
             Self.respondTrailersOnly(connection, stream: stream, error: error)
         case .request(let request):
             // Kept for the next request, unless it repeats what is kept already.
             if !repeatsRecent { recent = RequestHeaders.Recent(request) }
             guard let handler = handler(forPath: request.path) else {
+                let unknown = router.unknownMethodMetrics
+                unknown.finished(.unimplemented, startedAt: unknown.started())
                 Self.respondTrailersOnly(connection, stream: stream, error: unimplemented(Substring(request.path)))
                 return
             }
@@ -91,7 +97,7 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
 
     func streamClosed(_ connection: HTTP2Connection, stream: Int32, errorCode: UInt32) {
         if !inlineCalls.isEmpty, var call = inlineCalls.removeValue(forKey: StreamKey(stream)) {
-            call.answer()  // Reset by the client, or closed after an early answer.
+            call.abandon()  // Reset by the client, or closed after an early answer.
         } else {
             calls.removeValue(forKey: StreamKey(stream))?.closed(errorCode: errorCode)
         }
@@ -108,7 +114,7 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
     func connectionClosed(_ connection: HTTP2Connection, error: HTTP2Error?) {
         for (_, call) in calls { call.closed(errorCode: 8) }
         calls.removeAll()
-        for (_, var call) in inlineCalls { call.answer() }
+        for (_, var call) in inlineCalls { call.abandon() }
         inlineCalls.removeAll()
         lastRoute = nil
         registry.remove(connection)
@@ -132,12 +138,12 @@ final class ServerConnectionHandler: HTTP2ConnectionDelegate {
     private func startInline(_ run: MethodRouter.Handler.InlineRun, handler: MethodRouter.Handler,
                              request: RequestHeaders.Request, stream: Int32, endStream: Bool, connection: HTTP2Connection) {
         if endStream {
-            var call = InlineCall(handler: run, method: handler.method, request: request, peer: connection.peer, limits: limits)
+            var call = InlineCall(handler: run, method: handler.method, metrics: handler.metrics, request: request, peer: connection.peer, limits: limits)
             call.requestEnded(stream: stream, connection: connection, limits: limits)
             return
         }
         // Made in place: a copy of the call would cost a reference count per part.
-        inlineCalls[StreamKey(stream)] = InlineCall(handler: run, method: handler.method, request: request, peer: connection.peer, limits: limits)
+        inlineCalls[StreamKey(stream)] = InlineCall(handler: run, method: handler.method, metrics: handler.metrics, request: request, peer: connection.peer, limits: limits)
         if let timeout = request.timeout, let index = inlineCalls.index(forKey: StreamKey(stream)) {
             inlineCalls.values[index].deadlineTimer = connection.loop.schedule(after: timeout) { [self] in
                 guard var expired = inlineCalls.removeValue(forKey: StreamKey(stream)) else { return }
