@@ -111,7 +111,8 @@ let package = Package(
         ),
         .target(
             name: "RPCServer",
-            dependencies: ["RPC", "Codec", "TimerDomain", "VaultCrypto", "Storage", "LiveState"]
+            dependencies: ["RPC", "Codec", "TimerDomain", "VaultCrypto", "Storage", "LiveState",
+                           .product(name: "CoreMetrics", package: "swift-metrics")]
         ),
         .target(
             name: "ClientLib",
@@ -197,7 +198,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RPCServerTests",
-            dependencies: ["RPCServer", "RPC", "Codec", "VaultCrypto", "Storage", "TimerDomain", "LiveState"]
+            dependencies: ["RPCServer", "RPC", "Codec", "VaultCrypto", "Storage", "TimerDomain", "LiveState", "VaultMetrics"]
         ),
         .testTarget(
             name: "VaultCryptoTests",

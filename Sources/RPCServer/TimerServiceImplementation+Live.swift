@@ -21,7 +21,12 @@ extension TimerServiceImplementation {
     /// Admits one SyncTimers call of `principal`'s user or throws
     /// RESOURCE_EXHAUSTED (with retry-after metadata) over the limit.
     func admitSync(_ principal: Principal) async throws {
-        try await live.admitSync(user: principal.userID)
+        do {
+            try await live.admitSync(user: principal.userID)
+        } catch {
+            if error.code == .resourceExhausted { metrics.syncsRefused.increment() }
+            throw error
+        }
     }
 
     /// Records that `principal`'s user synced at `now` (`user:{id}:last_sync`).
@@ -37,6 +42,7 @@ extension TimerServiceImplementation {
         if let active = try? await timers.active(userID: record.userID), let figures = try? domainMeta(active, at: now) {
             meta = Meta(figures)
         }
+        metrics.autoPaused.increment()
         await published(record, change: transition.change, cause: .autoPause, meta: meta, session: transition.session, at: now)
     }
 }

@@ -70,6 +70,7 @@ extension TimerServiceImplementation {
                     mentioned.insert(record.id)
                     result.timer = try wire(record, at: now)
                     if let conflict = outcome.conflict {
+                        metrics.conflict(conflict.kind)
                         response.conflicts.append(Conflict(conflict, timerID: record.id, clientRef: sent.clientRef))
                     }
                 }
@@ -87,6 +88,8 @@ extension TimerServiceImplementation {
                 }
             }
             await recordSync(principal, at: now)
+            metrics.syncs.increment()
+            metrics.syncItems.increment(by: Int64(items.count))
             return response
         }
     }

@@ -23,11 +23,15 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
     package let live: LiveTimers
     /// Server time per call, for GetSystemHealth.
     let responseTimes = ResponseTimes()
+    /// Syncs, conflicts, refusals, auto-pauses.
+    let metrics: ServiceMetrics
 
     /// A service over `pool` (migrated), with the server's `clock`, and
     /// `live` for the live half (nil: no Redis; events reach this instance's
-    /// watchers only).
-    package init(pool: PostgresPool, live: LiveTimers? = nil, clock: any WallClock = SystemWallClock()) {
+    /// watchers only); its metrics go to `metrics`.
+    package init(pool: PostgresPool, live: LiveTimers? = nil, clock: any WallClock = SystemWallClock(),
+                 metrics: ServiceMetrics = ServiceMetrics()) {
+        self.metrics = metrics
         self.timers = TimerRepository(pool: pool)
         self.authenticator = Authenticator(tokens: TokenRepository(pool: pool))
         self.clock = clock

@@ -246,6 +246,14 @@ struct SyncTimersTests {
             let ids = response.conflicts.map(\.timerID)
             #expect(kinds == [.statusMismatch, .concurrentChange, .deletedOnServer])
             #expect(ids == [mismatch.id, concurrent.id, deleted.id])
+            // Counted by type for operators, with the sync and its items.
+            let metrics = f.metrics.render()
+            for type in ["status_mismatch", "concurrent_change", "deleted_on_server"] {
+                #expect(metrics.contains("timerd_sync_conflicts_total{type=\"\(type)\"} 1\n"), "\(metrics)")
+            }
+            #expect(metrics.contains("timerd_syncs_total 1\n"))
+            #expect(metrics.contains("timerd_sync_items_total 5\n"))
+            #expect(metrics.contains("timerd_syncs_refused_total 0\n"))
             let rowsAfter = try await rows(f)
             #expect(rowsAfter == rowsBefore)
         }

@@ -3,6 +3,7 @@ import Foundation
 import RPC
 import Storage
 import Testing
+import VaultMetrics
 import TimerDomain
 @testable import RPCServer
 
@@ -13,6 +14,8 @@ struct TimerServiceTests {
     struct Fixture {
         var channel: GRPCChannel
         var pool: PostgresPool
+        /// Where the service's metrics go.
+        var metrics: PrometheusRegistry
         var accountID: Int64
         var otherAccountID: Int64
         var projectID: Int64
@@ -95,12 +98,13 @@ struct TimerServiceTests {
             try await token("syncer", user: owner, abilities: "timers:read,timers:write,timers:sync")
             try await token("expired", user: owner, abilities: "timers:read,timers:write,timers:delete,timers:sync,timers:admin", expired: true)
 
+            let metrics = PrometheusRegistry()
             let server = GRPCServer(configuration: .init(address: "127.0.0.1:0", eventLoops: 1),
-                                    services: [TimerServiceImplementation(pool: pool, clock: clock)])
+                                    services: [TimerServiceImplementation(pool: pool, clock: clock, metrics: ServiceMetrics(factory: metrics))])
             try server.start()
             let channel = try GRPCChannel(configuration: .init(target: "127.0.0.1:\(server.port)"))
             do {
-                try await body(Fixture(channel: channel, pool: pool, accountID: account, otherAccountID: otherAccount,
+                try await body(Fixture(channel: channel, pool: pool, metrics: metrics, accountID: account, otherAccountID: otherAccount,
                                        projectID: project, rateID: rate, tokens: tokens))
             } catch {
                 outcome = .failure(error)
