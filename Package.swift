@@ -149,9 +149,10 @@ let package = Package(
         .executableTarget(
             name: "timerd",
             dependencies: [
-                "RPCServer", "RPC", "Storage", "LiveState", "TimerDomain", "VaultCrypto",
+                "RPCServer", "RPC", "Storage", "LiveState", "TimerDomain", "VaultCrypto", "HTTP2", "VaultMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
 

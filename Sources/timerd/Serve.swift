@@ -1,4 +1,6 @@
 import ArgumentParser
+import CoreMetrics
+import HTTP2
 import LiveState
 import Logging
 import RPC
@@ -6,6 +8,7 @@ import RPCServer
 import Storage
 import Synchronization
 import TimerDomain
+import VaultMetrics
 
 #if canImport(Glibc)
 import Glibc
@@ -76,6 +79,11 @@ struct Serve: AsyncParsableCommand {
         "I/O threads (0: one per core). Variable: TIMERD_EVENT_LOOPS. Default: 0.", valueName: "count"))
     var eventLoops: Int?
 
+    @Option(name: .customLong("metrics-listen"), help: ArgumentHelp(
+        "Serve Prometheus metrics over plain HTTP/1.1 (GET /metrics) on HOST:PORT, from the same event loops. Variable: TIMERD_METRICS_LISTEN. Default: off.",
+        valueName: "host:port"))
+    var metricsListen: String?
+
     @Option(name: .customLong("max-database-connections"), help: ArgumentHelp(
         "Most PostgreSQL connections open at once. Variable: TIMERD_MAX_DATABASE_CONNECTIONS. Default: 10.",
         valueName: "count"))
@@ -92,6 +100,7 @@ struct Serve: AsyncParsableCommand {
         var stateKey: String?
         var eventLogLength: Int
         var syncRateLimit: Int
+        var metricsListen: String?
     }
 
     func settings() throws -> Settings {
@@ -99,6 +108,13 @@ struct Serve: AsyncParsableCommand {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
               (0...65_535).contains(port), colon != listen.startIndex else {
             throw CommandFailure("--listen must be HOST:PORT such as 127.0.0.1:50051, got '\(listen)'")
+        }
+        let metrics = (metricsListen ?? environment("TIMERD_METRICS_LISTEN")).flatMap { $0.isEmpty ? nil : $0 }
+        if let metrics {
+            guard let colon = metrics.lastIndex(of: ":"), let port = Int(metrics[metrics.index(after: colon)...]),
+                  (0...65_535).contains(port), colon != metrics.startIndex else {
+                throw CommandFailure("--metrics-listen must be HOST:PORT such as 127.0.0.1:9464, got '\(metrics)'")
+            }
         }
         let cert = tlsCert ?? environment("TIMERD_TLS_CERT")
         let key = tlsKey ?? environment("TIMERD_TLS_KEY")
@@ -137,8 +153,27 @@ struct Serve: AsyncParsableCommand {
         }
         return Settings(
             listen: listen, tls: tls, logLevel: level, eventLoops: loops, maxDatabaseConnections: connections,
-            redisURL: redis, stateKey: sealingKey, eventLogLength: logLength, syncRateLimit: limit)
+            redisURL: redis, stateKey: sealingKey, eventLogLength: logLength, syncRateLimit: limit, metricsListen: metrics)
     }
+
+    /// The process's metrics (swift-metrics' factory from the start of
+    /// `serve`), rendered for `--metrics-listen`.
+    static let metrics: PrometheusRegistry = {
+        let registry = PrometheusRegistry()
+        for (name, help) in [
+            ("grpc_server_started_total", "gRPC calls started, by type, service and method"),
+            ("grpc_server_handled_total", "gRPC calls ended, by type, service, method and status code"),
+            ("grpc_server_handling_seconds", "Time from a call's headers to its status, by type, service and method"),
+            ("timerd_syncs_total", "SyncTimers calls answered"),
+            ("timerd_sync_items_total", "Device timers carried by the SyncTimers calls answered"),
+            ("timerd_sync_conflicts_total", "Conflicts reported to devices by SyncTimers, by type"),
+            ("timerd_syncs_refused_total", "SyncTimers calls refused by the per-user rate limit"),
+            ("timerd_timers_auto_paused_total", "Timers paused by the forgotten-timer sweep at their account's limit"),
+        ] {
+            registry.describe(name, help)
+        }
+        return registry
+    }()
 
     func run() async throws {
         // Before anything else, so that a signal sent as soon as READY is read
@@ -147,6 +182,7 @@ struct Serve: AsyncParsableCommand {
 
         try await reportingFailures("serve") {
             let settings = try settings()
+            MetricsSystem.bootstrap(Self.metrics)
             let layout = try partitioning.layout()
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardError(label: label)
@@ -201,6 +237,23 @@ struct Serve: AsyncParsableCommand {
                 "address": .string(settings.listen), "port": .stringConvertible(server.port),
                 "tls": .stringConvertible(settings.tls != nil),
             ])
+            var metricsServer: MetricsHTTPServer?
+            if let metricsListen = settings.metricsListen, let loop = server.eventLoops.first {
+                do {
+                    let registry = Self.metrics
+                    metricsServer = try MetricsHTTPServer(address: Socket.Address(parsing: metricsListen), loop: loop) {
+                        Array(registry.render().utf8)
+                    }
+                } catch {
+                    await server.shutdown(grace: .zero)
+                    await live.close()
+                    await redis?.shutdown()
+                    await pool.shutdown()
+                    throw CommandFailure("--metrics-listen \(metricsListen): \(error)")
+                }
+                logger.info("serving metrics", metadata: ["address": .string(metricsListen), "port": .stringConvertible(metricsServer?.port ?? 0)])
+                writeLine("METRICS \(metricsServer?.port ?? 0)")
+            }
             writeLine("READY \(server.port)")
 
             // Forgotten timers are paused at their account's limit.
@@ -227,6 +280,7 @@ struct Serve: AsyncParsableCommand {
             await sweeper.value
             // Watch streams end with UNAVAILABLE, so their clients reconnect elsewhere.
             await live.close()
+            await metricsServer?.shutdown()
             await server.shutdown(grace: .seconds(10))
             await redis?.shutdown()
             await pool.shutdown()
@@ -241,7 +295,8 @@ struct Serve: AsyncParsableCommand {
         var services: [any RPCService] = [health, service]
         health.setStatus(.serving, for: TimerServiceMethods.serviceName)
 
-        var router = MethodRouter()
+        // Only for the names reflection lists: its calls are never counted.
+        var router = MethodRouter(metricsFactory: NOOPMetricsHandler.instance)
         for service in services { router.register(service) }
         let reflected = router.serviceNames + [
             "grpc.reflection.v1.ServerReflection",

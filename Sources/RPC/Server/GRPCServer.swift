@@ -117,6 +117,13 @@ public final class GRPCServer: Sendable {
     }
 
     /// The port listened on (useful after asking for port 0); 0 before ``start()``.
+    /// The event loops serving the calls while the server runs, for other
+    /// listeners to share (a metrics endpoint); empty before `start()` and
+    /// after shutdown.
+    package var eventLoops: [EventLoop] {
+        running.withLock { $0?.loops ?? [] }
+    }
+
     public var port: Int {
         running.withLock { Int($0?.server.address.port ?? 0) }
     }
