@@ -52,8 +52,19 @@ public final class PrometheusRegistry: MetricsFactory, Sendable {
     }
 
     private let state = Mutex(State())
+    /// Run before each render, to read figures kept elsewhere into gauges.
+    private let collectors = Mutex<[@Sendable () -> Void]>([])
 
     public init() {}
+
+    /// Runs `collect` at the start of every `render`, outside the registry's
+    /// lock: for figures another part keeps (a pool's open connections, the
+    /// watchers registered), set into gauges just before a scrape reads them.
+    /// It runs on the scraping thread (an event loop): it must be quick and
+    /// never block.
+    public func addCollector(_ collect: @escaping @Sendable () -> Void) {
+        collectors.withLock { $0.append(collect) }
+    }
 
     /// Sets the `# HELP` line of `name`'s family.
     public func describe(_ name: String, _ help: String) {
@@ -140,6 +151,7 @@ public final class PrometheusRegistry: MetricsFactory, Sendable {
     /// Every family in the text exposition format, families and series in
     /// the order they were first made.
     public func render() -> String {
+        for collect in collectors.withLock({ $0 }) { collect() }
         var out = ""
         out.reserveCapacity(16 * 1024)
         state.withLock { state in

@@ -1,9 +1,11 @@
+import Foundation
 import Codec
 import LiveState
 import Storage
 import Synchronization
 import Testing
 import TimerDomain
+import VaultMetrics
 @testable import RPCServer
 
 /// Records subscriptions instead of talking to Redis.
@@ -60,6 +62,35 @@ struct EventHubTests {
         // Nothing reached user 2's watcher.
         var iterator = other.items.makeAsyncIterator()
         #expect(await iterator.next() == nil)
+        hub.close()
+    }
+
+    @Test func eventsReceivedDeliveredDroppedAndTheirLagAreCounted() async throws {
+        let registry = PrometheusRegistry()
+        let hub = EventHub(subscriber: RecordingSubscriber(), capacity: 2, metrics: LiveMetrics(factory: registry)) { _, bytes in
+            try TimerEvent(serializedBytes: bytes)
+        }
+        let first = hub.register(user: 1, heartbeat: .seconds(3_600))
+        let second = hub.register(user: 1, heartbeat: .seconds(3_600))
+        // Committed a second ago on the publisher's clock.
+        var recent = event(1)
+        recent.occurredAt = Timestamp(seconds: Int64(Date().timeIntervalSince1970) - 1, nanos: 0)
+        hub.receive(channel: "user:{1}:events", payload: Array("1700000000000-1 ".utf8) + (try recent.serializedBytes()))
+        hub.receive(channel: "user:{1}:events", payload: Array("garbage".utf8))
+        hub.receive(channel: "not-a-user-channel", payload: [])
+        // Two more for two streams that hold two items each: one dropped per stream.
+        hub.deliverLocally(user: 1, event: event(2))
+        hub.deliverLocally(user: 1, event: event(3))
+        let text = registry.render()
+        #expect(text.contains("timerd_events_received_total 1\n"), "\(text)")
+        #expect(text.contains("timerd_events_undecodable_total 2\n"))
+        #expect(text.contains("timerd_events_delivered_total 6\n"))
+        #expect(text.contains("timerd_watch_overflows_total 2\n"))
+        #expect(text.contains("timerd_event_delivery_lag_seconds_count 1\n"))
+        #expect(text.contains("timerd_event_delivery_lag_seconds_bucket{le=\"0.5\"} 0\n"), "a second late is more than half a second")
+        #expect(text.contains("timerd_event_delivery_lag_seconds_bucket{le=\"10\"} 1\n"))
+        hub.unregister(first)
+        hub.unregister(second)
         hub.close()
     }
 

@@ -111,6 +111,18 @@ struct PrometheusRegistryTests {
         #expect(text.contains("sizes_bucket{le=\"2\"} 0\n"))
     }
 
+    @Test func collectorsSetTheirGaugesBeforeEachRender() {
+        let registry = PrometheusRegistry()
+        let gauge = Meter(label: "pool_idle", factory: registry)
+        let source = Counter(label: "renders_total", factory: registry)
+        registry.addCollector {
+            source.increment()
+            gauge.set(7)
+        }
+        #expect(registry.render() == "# TYPE pool_idle gauge\npool_idle 7\n# TYPE renders_total counter\nrenders_total 1\n")
+        #expect(registry.render().contains("renders_total 2\n"))
+    }
+
     @Test func numbersAreWrittenAsPrometheusReadsThem() {
         #expect(PrometheusRegistry.number(3) == "3")
         #expect(PrometheusRegistry.number(-2) == "-2")

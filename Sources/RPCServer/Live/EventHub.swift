@@ -48,11 +48,13 @@ package final class EventHub: Sendable {
         fileprivate let continuation: AsyncStream<Item>.Continuation
         fileprivate let heartbeat: Duration
         private let overflowed = Atomic<Bool>(false)
+        private let metrics: LiveMetrics
 
-        fileprivate init(user: Int64, capacity: Int, heartbeat: Duration) {
+        fileprivate init(user: Int64, capacity: Int, heartbeat: Duration, metrics: LiveMetrics) {
             self.user = user
             (items, continuation) = AsyncStream.makeStream(of: Item.self, bufferingPolicy: .bufferingNewest(capacity))
             self.heartbeat = heartbeat
+            self.metrics = metrics
         }
 
         /// Whether items were dropped since the last call (then the reader
@@ -62,7 +64,9 @@ package final class EventHub: Sendable {
         }
 
         fileprivate func offer(_ item: Item) {
+            if case .event = item { metrics.delivered.increment() }
             if case .dropped = continuation.yield(item) {
+                metrics.overflows.increment()
                 overflowed.store(true, ordering: .releasing)
             }
         }
@@ -122,7 +126,9 @@ package final class EventHub: Sendable {
     private let subscriber: (any EventChannelSubscriber)?
     private let capacity: Int
     private let decode: @Sendable (Int64, [UInt8]) throws -> TimerEvent
-    private let metrics = Mutex((received: 0, undecodable: 0))
+    private let counts = Mutex((received: 0, undecodable: 0))
+    /// For operators (`LiveMetrics`).
+    let metrics: LiveMetrics
 
     /// A hub over `subscriber` (nil without Redis: local delivery only).
     ///
@@ -130,9 +136,10 @@ package final class EventHub: Sendable {
     ///   - capacity: items a watcher may have queued before it overflows.
     ///   - decode: opens and decodes the payload of a user's event (the
     ///     sealed, encoded `TimerEvent`).
-    package init(subscriber: (any EventChannelSubscriber)?, capacity: Int = 256,
+    package init(subscriber: (any EventChannelSubscriber)?, capacity: Int = 256, metrics: LiveMetrics = LiveMetrics(),
                  decode: @escaping @Sendable (Int64, [UInt8]) throws -> TimerEvent) {
         self.subscriber = subscriber
+        self.metrics = metrics
         self.capacity = max(1, capacity)
         self.decode = decode
         wheel = Mutex(Wheel(done: 0))
@@ -144,7 +151,7 @@ package final class EventHub: Sendable {
     /// Call `synchronize()` before reading the log, so that no event
     /// published from then on is missed.
     package func register(user: Int64, heartbeat: Duration) -> Watcher {
-        let watcher = Watcher(user: user, capacity: capacity, heartbeat: heartbeat)
+        let watcher = Watcher(user: user, capacity: capacity, heartbeat: heartbeat, metrics: metrics)
         let (first, closed) = state.withLock { state -> (Bool, Bool) in
             guard !state.closed else { return (false, true) }
             let first = state.watchers[user]?.isEmpty ?? true
@@ -215,7 +222,7 @@ package final class EventHub: Sendable {
     /// Events received from Redis so far, and how many could not be opened
     /// or decoded (a wrong state key on one instance, say).
     package var received: (total: Int, undecodable: Int) {
-        metrics.withLock { ($0.received, $0.undecodable) }
+        counts.withLock { ($0.received, $0.undecodable) }
     }
 
     // MARK: - Input
@@ -228,14 +235,16 @@ package final class EventHub: Sendable {
             return
         }
         guard let user = LiveKeys.user(ofChannel: channel) else {
-            metrics.withLock { $0.undecodable += 1 }
+            counts.withLock { $0.undecodable += 1 }
+            metrics.undecodable.increment()
             return
         }
         // Whatever it says, something of the user's changed.
         let targets = changed(user)
         guard let space = payload.firstIndex(of: 0x20),
               let id = EventID(String(decoding: payload[..<space], as: UTF8.self)) else {
-            metrics.withLock { $0.undecodable += 1 }
+            counts.withLock { $0.undecodable += 1 }
+            metrics.undecodable.increment()
             return
         }
         guard !targets.isEmpty else { return }
@@ -243,10 +252,14 @@ package final class EventHub: Sendable {
         do {
             event = try decode(user, Array(payload[(space + 1)...]))
         } catch {
-            metrics.withLock { $0.received += 1; $0.undecodable += 1 }
+            counts.withLock { $0.received += 1; $0.undecodable += 1 }
+            metrics.received.increment()
+            metrics.undecodable.increment()
             return
         }
-        metrics.withLock { $0.received += 1 }
+        counts.withLock { $0.received += 1 }
+        metrics.received.increment()
+        metrics.recordLag(occurredSeconds: event.occurredAt?.seconds ?? 0, nanos: event.occurredAt?.nanos ?? 0)
         var stamped = event
         stamped.eventID = id.description
         for watcher in targets { watcher.offer(.event(id, stamped)) }

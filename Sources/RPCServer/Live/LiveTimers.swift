@@ -76,6 +76,7 @@ package final class LiveTimers: Sendable {
     package init(
         store: LiveStore?, subscriber: (any EventChannelSubscriber)?, timers: TimerRepository, clock: any WallClock,
         configuration: Configuration = Configuration(), watcherQueueCapacity: Int = 256,
+        metrics: LiveMetrics = LiveMetrics(),
         report: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.store = store
@@ -84,7 +85,7 @@ package final class LiveTimers: Sendable {
         self.configuration = configuration
         self.report = report
         self.state = Mutex(State(fallbackLimit: SlidingWindowLimit(limit: configuration.syncLimit, windowSeconds: configuration.syncWindowSeconds)))
-        self.hub = EventHub(subscriber: subscriber, capacity: watcherQueueCapacity) { user, sealed in
+        self.hub = EventHub(subscriber: subscriber, capacity: watcherQueueCapacity, metrics: metrics) { user, sealed in
             guard let store else { throw LiveStateError(code: .invalidArgument, message: "no Redis is configured") }
             return try TimerEvent(serializedBytes: store.openEvent(sealed, user: user))
         }
@@ -130,6 +131,7 @@ package final class LiveTimers: Sendable {
             return
         }
         guard let store else {
+            hub.metrics.publishedLocally.increment()
             hub.deliverLocally(user: record.userID, event: event)
             return
         }
@@ -139,6 +141,7 @@ package final class LiveTimers: Sendable {
             state.lastPublishFailure.map { ContinuousClock.now - $0 < Self.retryPause } ?? false
         }
         if skip {
+            hub.metrics.publishedLocally.increment()
             hub.deliverLocally(user: record.userID, event: event)
             markUntrusted(nil, failedChange: true)
             return
@@ -155,10 +158,13 @@ package final class LiveTimers: Sendable {
                 live, event: try event.serializedBytes(), closedSession: closed,
                 deadline: .now + configuration.publishTimeout)
             state.withLock { $0.lastPublishFailure = nil }
+            if published != nil { hub.metrics.publishedViaRedis.increment() }
             // The state just written need not be opened again by the next read.
             if published != nil { rememberPublished(live) }
         } catch {
             state.withLock { $0.lastPublishFailure = .now }
+            hub.metrics.publishFailures.increment()
+            hub.metrics.publishedLocally.increment()
             hub.deliverLocally(user: record.userID, event: event)
             markUntrusted(error, failedChange: true)
         }
