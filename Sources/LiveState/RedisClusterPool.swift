@@ -122,6 +122,21 @@ package final class RedisClusterPool: Sendable {
         state.withLock { $0.statistics }
     }
 
+    /// The counts of every master's pool, summed.
+    package var poolStatistics: RedisPool.Statistics {
+        let pools = state.withLock { Array($0.pools.values) }
+        var sum = RedisPool.Statistics(idle: 0, leased: 0, connecting: 0, backingOff: 0, waiting: 0)
+        for pool in pools {
+            let counts = pool.statistics
+            sum.idle += counts.idle
+            sum.leased += counts.leased
+            sum.connecting += counts.connecting
+            sum.backingOff += counts.backingOff
+            sum.waiting += counts.waiting
+        }
+        return sum
+    }
+
     /// The topology as the pool knows it now.
     package var topology: RedisClusterTopology {
         state.withLock { $0.topology }

@@ -81,13 +81,13 @@ package final class RedisPool: Sendable {
         }
     }
 
-    /// Counts of slots and waiting calls, for tests.
-    struct Statistics: Sendable, Hashable {
-        var idle: Int
-        var leased: Int
-        var connecting: Int
-        var backingOff: Int
-        var waiting: Int
+    /// Counts of slots and waiting calls, for tests and operators.
+    package struct Statistics: Sendable, Hashable {
+        package var idle: Int
+        package var leased: Int
+        package var connecting: Int
+        package var backingOff: Int
+        package var waiting: Int
     }
 
     private struct State {
@@ -158,7 +158,7 @@ package final class RedisPool: Sendable {
     }
 
     /// The current counts of slots and calls.
-    var statistics: Statistics {
+    package var statistics: Statistics {
         let counts = state.withLock { $0.machine.statistics }
         return Statistics(
             idle: counts.idle,

@@ -12,9 +12,11 @@ extension TimerServiceImplementation {
 
     public func getSystemHealth(_ request: GetSystemHealthRequest, context: ServerContext) async throws -> GetSystemHealthResponse {
         try await serve(context, .read, "GetSystemHealth") { _, now in
-            async let activeCount = try? timers.countActive(deadline: .now + Self.healthProbeTimeout)
+            async let figures = try? refreshActiveFigures(deadline: .now + Self.healthProbeTimeout)
             async let liveHealth = live.health(timeout: Self.healthProbeTimeout)
-            let (count, redis) = await (activeCount, liveHealth)
+            let (active, redis) = await (figures, liveHealth)
+            let count = active.map { $0.running + $0.paused }
+            metrics.pendingLiveWrites.set(redis.queueSize)
             var response = GetSystemHealthResponse()
             response.databaseConnectivity = count == nil ? .down : .ok
             response.activeTimersCount = count ?? 0
@@ -29,5 +31,15 @@ extension TimerServiceImplementation {
                 else { .ok }
             return response
         }
+    }
+
+    /// Reads the active figures from PostgreSQL into the metrics
+    /// (`timerd_active_timers`, `timerd_active_users`) and returns them.
+    package func refreshActiveFigures(deadline: ContinuousClock.Instant) async throws -> (running: Int64, paused: Int64, users: Int64) {
+        let figures = try await timers.activeFigures(deadline: deadline)
+        metrics.activeRunning.set(figures.running)
+        metrics.activePaused.set(figures.paused)
+        metrics.activeUsers.set(figures.users)
+        return figures
     }
 }

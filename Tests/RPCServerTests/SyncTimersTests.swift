@@ -204,6 +204,23 @@ struct SyncTimersTests {
         }
     }
 
+    @Test("GetSystemHealth and the metrics report one reading of the active timers")
+    func healthAndMetricsAgree() async throws {
+        try await Self.withService { f, _ in
+            let running = try await create(f, "Running")
+            let paused = try await create(f, "Paused")
+            _ = try await create(f, "Another user's", as: "other")
+            try await pause(f, paused.id)
+            _ = running
+            let health: GetSystemHealthResponse = try await f.call(TimerServiceMethods.getSystemHealth, GetSystemHealthRequest())
+            #expect(health.activeTimersCount == 3)
+            let metrics = f.metrics.render()
+            #expect(metrics.contains("timerd_active_timers{status=\"running\"} 2\n"), "\(metrics)")
+            #expect(metrics.contains("timerd_active_timers{status=\"paused\"} 1\n"))
+            #expect(metrics.contains("timerd_active_users 2\n"))
+        }
+    }
+
     @Test("the server changed since the device's version: UPDATE_CLIENT, with each conflict type when the device changed too")
     func updateClientAndConflicts() async throws {
         try await Self.withService { f, clock in

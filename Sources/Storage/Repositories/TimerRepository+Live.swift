@@ -32,6 +32,13 @@ extension TimerRepository {
 
 extension TimerSQL {
     /// How many timers run or are paused, across all users.
+    static let activeFigures = PreparedStatement(
+        name: "timers.active_figures",
+        sql: """
+            SELECT count(*) FILTER (WHERE status = 'running'), count(*) FILTER (WHERE status = 'paused'), count(DISTINCT user_id)
+            FROM timers WHERE status IN ('running', 'paused') AND deleted_at IS NULL
+            """
+    )
     static let countActive = PreparedStatement(
         name: "timers.count_active",
         sql: "SELECT count(*) FROM timers WHERE status IN ('running', 'paused') AND deleted_at IS NULL"
@@ -49,5 +56,18 @@ extension TimerRepository {
             throw TimerDomainError(code: .inconsistentState, message: "count(*) returned no number")
         }
         return count
+    }
+
+    /// Timers running and paused now, and the users they belong to, across
+    /// all users: the service's active figures (GetSystemHealth, metrics).
+    package func activeFigures(deadline: ContinuousClock.Instant? = nil) async throws -> (running: Int64, paused: Int64, users: Int64) {
+        let result = try await pool.withConnection(deadline: deadline) { connection in
+            try await connection.execute(TimerSQL.activeFigures)
+        }
+        guard let row = result.rows.first, row.count == 3, let running = row[0].flatMap({ Int64($0) }),
+              let paused = row[1].flatMap({ Int64($0) }), let users = row[2].flatMap({ Int64($0) }) else {
+            throw TimerDomainError(code: .inconsistentState, message: "the active figures query returned no numbers")
+        }
+        return (running, paused, users)
     }
 }
