@@ -112,7 +112,8 @@ let package = Package(
         .target(
             name: "RPCServer",
             dependencies: ["RPC", "Codec", "TimerDomain", "VaultCrypto", "Storage", "LiveState",
-                           .product(name: "CoreMetrics", package: "swift-metrics")]
+                           .product(name: "CoreMetrics", package: "swift-metrics"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "ClientLib",
@@ -199,7 +200,8 @@ let package = Package(
         ),
         .testTarget(
             name: "RPCServerTests",
-            dependencies: ["RPCServer", "RPC", "Codec", "VaultCrypto", "Storage", "TimerDomain", "LiveState", "VaultMetrics"]
+            dependencies: ["RPCServer", "RPC", "Codec", "VaultCrypto", "Storage", "TimerDomain", "LiveState", "VaultMetrics",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "VaultCryptoTests",

@@ -11,8 +11,17 @@ extension TimerServiceImplementation {
     /// The most events a resume replays; past that a snapshot is sent.
     static let replayLimit = 1_000
 
+    /// One log line for the whole stream, when it ends (``logged(_:_:_:)``).
     public func watchTimers(_ request: WatchTimersRequest, responses: ResponseWriter<TimerEvent>, context: ServerContext) async throws {
-        let (principal, heartbeat, resume) = try await serve(context, .read, "WatchTimers") { principal, _ in
+        try await logged(context, "WatchTimers") { call in
+            try await watch(request, responses: responses, context: context, call: call)
+        }
+    }
+
+    private func watch(
+        _ request: WatchTimersRequest, responses: ResponseWriter<TimerEvent>, context: ServerContext, call: CallLog
+    ) async throws {
+        let (principal, heartbeat, resume) = try await authorized(context, .read, "WatchTimers", call) { principal, _ in
             let seconds = request.heartbeatIntervalSeconds
             guard seconds == 0 || (1...300).contains(seconds) else {
                 throw RPCError(code: .invalidArgument,
@@ -28,11 +37,7 @@ extension TimerServiceImplementation {
             }
             return (principal, Duration.seconds(seconds == 0 ? 15 : Int64(seconds)), resume)
         }
-        do {
-            try await stream(to: responses, principal: principal, heartbeat: heartbeat, resume: resume, context: context)
-        } catch {
-            throw Self.status(for: error)
-        }
+        try await stream(to: responses, principal: principal, heartbeat: heartbeat, resume: resume, context: context)
     }
 
     private func stream(

@@ -1,4 +1,5 @@
 import Codec
+import Logging
 import RPC
 import Storage
 import TimerDomain
@@ -25,13 +26,16 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
     let responseTimes = ResponseTimes()
     /// Syncs, conflicts, refusals, auto-pauses.
     let metrics: ServiceMetrics
+    /// One line per call (`+CallLog.swift`).
+    let logger: Logger
 
     /// A service over `pool` (migrated), with the server's `clock`, and
     /// `live` for the live half (nil: no Redis; events reach this instance's
-    /// watchers only); its metrics go to `metrics`.
+    /// watchers only); its metrics go to `metrics`, its call lines to `logger`.
     package init(pool: PostgresPool, live: LiveTimers? = nil, clock: any WallClock = SystemWallClock(),
-                 metrics: ServiceMetrics = ServiceMetrics()) {
+                 metrics: ServiceMetrics = ServiceMetrics(), logger: Logger = Logger(label: "timerd.rpc")) {
         self.metrics = metrics
+        self.logger = logger
         self.timers = TimerRepository(pool: pool)
         self.authenticator = Authenticator(tokens: TokenRepository(pool: pool))
         self.clock = clock
@@ -177,19 +181,20 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
     }
 
     public func bulkTimers(_ request: BulkTimersRequest, context: ServerContext) async throws -> BulkTimersResponse {
-        let command: TimerCommand
+        let command: TimerCommand?
         let ability: Ability
         switch request.action {
         case .stop: (command, ability) = (.stop, .write)
         case .pause: (command, ability) = (.pause, .write)
         case .resume: (command, ability) = (.resume, .write)
         case .delete: (command, ability) = (.delete, .delete)
-        case .unspecified, .unrecognized:
-            // Authentication first: an unauthenticated caller learns nothing.
-            _ = try await serve(context, .write, "BulkTimers") { _, _ in () }
-            throw RPCError(code: .invalidArgument, message: "action must be STOP, PAUSE, RESUME or DELETE, got \(request.action.rawValue)")
+        case .unspecified, .unrecognized: (command, ability) = (nil, .write)
         }
         return try await serve(context, ability, "BulkTimers") { principal, now in
+            // After authentication: an unauthenticated caller learns nothing.
+            guard let command else {
+                throw RPCError(code: .invalidArgument, message: "action must be STOP, PAUSE, RESUME or DELETE, got \(request.action.rawValue)")
+            }
             let ids: [Int64]
             switch try Validation.bulkTargets(ids: request.ids, allActive: request.allActive) {
             case .ids(let given): ids = given
@@ -314,21 +319,31 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
 
     // MARK: Shared steps
 
-    /// Authenticates, checks `ability`, and runs `body` at the server's now;
-    /// any error becomes the status it stands for.
+    /// Runs a unary call: authenticates, checks `ability`, and runs `body` at
+    /// the server's now; any error becomes the status it stands for. The
+    /// call gets its request id and its log line (``logged(_:_:_:)``).
     func serve<Response>(
         _ context: ServerContext, _ ability: Ability, _ method: String,
         _ body: (Principal, Instant) async throws -> Response
     ) async throws -> Response {
+        try await logged(context, method) { call in
+            try await authorized(context, ability, method, call, body)
+        }
+    }
+
+    /// Authenticates (the user goes into `call`'s line), checks `ability`,
+    /// and runs `body` at the server's now; its time counts in the average
+    /// response time.
+    func authorized<Response>(
+        _ context: ServerContext, _ ability: Ability, _ method: String, _ call: CallLog,
+        _ body: (Principal, Instant) async throws -> Response
+    ) async throws -> Response {
         let started = ContinuousClock.now
         defer { responseTimes.record(ContinuousClock.now - started) }
-        do {
-            let principal = try await authenticator.principal(for: context)
-            try principal.require(ability, for: method)
-            return try await body(principal, clock.now)
-        } catch {
-            throw Self.status(for: error)
-        }
+        let principal = try await authenticator.principal(for: context)
+        call.userID = principal.userID
+        try principal.require(ability, for: method)
+        return try await body(principal, clock.now)
     }
 
     func transition(
@@ -348,8 +363,10 @@ public final class TimerServiceImplementation: TimerServiceProvider, Sendable {
         }
     }
 
+    /// Who made a change, for its audit row: the user, the token, and the
+    /// call's request id (the one its log lines carry).
     func actor(_ principal: Principal, _ context: ServerContext) -> AuditActor {
-        AuditActor(userID: principal.userID, tokenID: principal.tokenID, requestID: context.requestMetadata["x-request-id"])
+        AuditActor(userID: principal.userID, tokenID: principal.tokenID, requestID: requestID(context))
     }
 
     func wire(_ record: TimerRecord, at now: Instant) throws(RPCError) -> VaultTimer {

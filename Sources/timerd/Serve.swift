@@ -75,6 +75,11 @@ struct Serve: AsyncParsableCommand {
         valueName: "level"))
     var logLevel: String?
 
+    @Option(name: .customLong("log-format"), help: ArgumentHelp(
+        "text (one line per entry, key=value metadata) or json (one JSON object per line, for log shippers). Variable: TIMERD_LOG_FORMAT. Default: text.",
+        valueName: "format"))
+    var logFormat: String?
+
     @Option(name: .customLong("event-loops"), help: ArgumentHelp(
         "I/O threads (0: one per core). Variable: TIMERD_EVENT_LOOPS. Default: 0.", valueName: "count"))
     var eventLoops: Int?
@@ -94,6 +99,7 @@ struct Serve: AsyncParsableCommand {
         var listen: String
         var tls: (certificateChain: String, privateKey: String)?
         var logLevel: Logger.Level
+        var logFormat: LogFormat
         var eventLoops: Int
         var maxDatabaseConnections: Int
         var redisURL: String?
@@ -129,6 +135,10 @@ struct Serve: AsyncParsableCommand {
             let known = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
             throw CommandFailure("--log-level must be one of \(known), got '\(levelText)'")
         }
+        let formatText = logFormat ?? environment("TIMERD_LOG_FORMAT") ?? "text"
+        guard let format = LogFormat(rawValue: formatText.lowercased()) else {
+            throw CommandFailure("--log-format must be text or json, got '\(formatText)'")
+        }
         let loopsText = eventLoops.map(String.init) ?? environment("TIMERD_EVENT_LOOPS") ?? "0"
         guard let loops = Int(loopsText), (0...1_024).contains(loops) else {
             throw CommandFailure("--event-loops must be 0 to 1024, got '\(loopsText)'")
@@ -152,7 +162,7 @@ struct Serve: AsyncParsableCommand {
                 "a state key is required with Redis (--state-key or TIMERD_STATE_KEY): what is kept in Redis is sealed with it; make one with `timerd admin new-state-key`")
         }
         return Settings(
-            listen: listen, tls: tls, logLevel: level, eventLoops: loops, maxDatabaseConnections: connections,
+            listen: listen, tls: tls, logLevel: level, logFormat: format, eventLoops: loops, maxDatabaseConnections: connections,
             redisURL: redis, stateKey: sealingKey, eventLogLength: logLength, syncRateLimit: limit, metricsListen: metrics)
     }
 
@@ -185,9 +195,16 @@ struct Serve: AsyncParsableCommand {
             MetricsSystem.bootstrap(Self.metrics)
             let layout = try partitioning.layout()
             LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = settings.logLevel
-                return handler
+                switch settings.logFormat {
+                case .text:
+                    var handler = StreamLogHandler.standardError(label: label)
+                    handler.logLevel = settings.logLevel
+                    return handler
+                case .json:
+                    var handler = JSONLogHandler.standardError(label: label)
+                    handler.logLevel = settings.logLevel
+                    return handler
+                }
             }
             let logger = Logger(label: "timerd")
 
@@ -262,7 +279,7 @@ struct Serve: AsyncParsableCommand {
                 await ForgottenTimers(pool: pool) { record, transition in
                     await service.publishAutoPause(record, transition)
                 }.run(every: .seconds(30)) { error in
-                    sweeperLogger.warning("auto-pause sweep failed", metadata: ["error": .string("\(error)")])
+                    sweeperLogger.warning("auto-pause sweep failed", metadata: ["error": .string(LoggableError.summary(error))])
                 }
             }
             // NOT_SERVING while PostgreSQL is unreachable.
@@ -307,6 +324,14 @@ struct Serve: AsyncParsableCommand {
             services: reflected))
         return services
     }
+}
+
+/// How `timerd serve` writes its log (`--log-format`).
+enum LogFormat: String {
+    /// swift-log's stream format: `TIME LEVEL LABEL : key=value … MESSAGE`.
+    case text
+    /// One JSON object per line (`JSONLogHandler`).
+    case json
 }
 
 /// The Redis connections of one server: the command runner (a pool, or a

@@ -157,6 +157,8 @@ import Testing
         BadInput(arguments: ["serve", "--listen", "127.0.0.1:0", "--redis-url", "redis-cluster://127.0.0.1:7001,,127.0.0.1:7003",
                              "--state-key", "k1:" + String(repeating: "ab", count: 32)],
                  message: "invalid Redis URL: seed 2 of redis-cluster:// is empty"),
+        BadInput(arguments: ["serve", "--listen", "127.0.0.1:0", "--log-format", "yaml"],
+                 message: "--log-format must be text or json, got 'yaml'"),
         BadInput(arguments: ["serve", "--listen", "127.0.0.1:0", "--metrics-listen", "9464"],
                  message: "--metrics-listen must be HOST:PORT such as 127.0.0.1:9464, got '9464'"),
         BadInput(arguments: ["serve", "--listen", "127.0.0.1:0", "--redis-url", "redis-cluster://127.0.0.1:7001/2",
