@@ -160,6 +160,9 @@ package struct HTTP2Configuration: Sendable {
     /// (CVE-2023-44487, rapid reset); past them, GOAWAY(ENHANCE_YOUR_CALM).
     package var maxStreamResetBurst = 1000
     package var streamResetsPerSecond = 33
+    /// Told of a server connection's opening, streams, GOAWAYs, failures
+    /// and close (client connections ignore it). nil: nobody listens.
+    package var observer: (any HTTP2ServerObserver)? = nil
 
     package init() {}
 }
@@ -233,6 +236,15 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     private var idleTimer: EventLoop.Timer?
     /// Why the connection is going away, when it is.
     package private(set) var goingAway = false
+    /// The configuration's observer while the connection is counted as open
+    /// (a server connection, from ``start()`` to ``close(error:)``).
+    private var observer: (any HTTP2ServerObserver)?
+    /// The open streams the observer was last told of.
+    private var reportedStreams = 0
+    /// The GOAWAYs submitted and not yet seen going out, with why, oldest first.
+    private var submittedGoAways: [(code: UInt32, reason: HTTP2GoAwayReason)] = []
+    /// The reasons the observer was told of, one bit each by their order.
+    private var reportedGoAways: UInt32 = 0
 
     /// Queued DATA for one stream, read by nghttp2 through the data provider.
     private struct OutboundStream {
@@ -313,6 +325,10 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         let events = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | (connecting ? EPOLLOUT.rawValue : 0)
         watchingWrite = connecting
         try loop.register(fd, events: events, source: self)
+        if role == .server, let observer = configuration.observer {
+            self.observer = observer
+            observer.connectionOpened()
+        }
         if !connecting { handshakeAndFlush() }
         startTimers()
     }
@@ -321,16 +337,16 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         timers.append(loop.schedule(after: configuration.handshakeTimeout) { [self] in
             if peerSettingsReceived && !ourSettingsAcknowledged {
                 // An HTTP/2 peer that does not acknowledge our SETTINGS (RFC 9113 section 6.5.3).
-                goAway(code: UInt32(NGHTTP2_SETTINGS_TIMEOUT.rawValue), debug: "SETTINGS not acknowledged")
+                goAway(code: UInt32(NGHTTP2_SETTINGS_TIMEOUT.rawValue), debug: "SETTINGS not acknowledged", reason: .handshakeTimeout)
                 closeAfterFlush = true
                 flush()
             } else if !peerSettingsReceived {
-                close(error: HTTP2Error(code: .protocolError, message: "the peer did not complete the HTTP/2 handshake (SETTINGS and its ACK) in time"))
+                fail(.handshakeTimeout, HTTP2Error(code: .protocolError, message: "the peer did not complete the HTTP/2 handshake (SETTINGS and its ACK) in time"))
             }
         })
         if let maxAge = configuration.maxAge {
             timers.append(loop.schedule(after: maxAge) { [self] in
-                goAway(code: 0, debug: "max_age")
+                goAway(code: 0, debug: "max_age", reason: .maxAge)
             })
         }
         if let interval = configuration.keepaliveInterval { scheduleKeepalive(interval) }
@@ -349,7 +365,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
                 ping()
                 timers.append(loop.schedule(after: configuration.keepaliveTimeout) { [self] in
                     if awaitingPingAck {
-                        close(error: HTTP2Error(code: .closed, message: "keepalive PING not answered"))
+                        fail(.keepaliveTimeout, HTTP2Error(code: .closed, message: "keepalive PING not answered"))
                     }
                 })
             }
@@ -366,7 +382,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
             let (seconds, attoseconds) = configuration.headerBlockTimeout.components
             let limit = UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
             if EventLoop.now() &- headerBlockStarted >= limit {
-                goAway(code: UInt32(NGHTTP2_ENHANCE_YOUR_CALM.rawValue), debug: "header block timeout")
+                goAway(code: UInt32(NGHTTP2_ENHANCE_YOUR_CALM.rawValue), debug: "header block timeout", reason: .headerTimeout)
                 closeAfterFlush = true
                 flush()
             } else {
@@ -380,7 +396,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         idleTimer = nil
         guard let maxIdle = configuration.maxIdle, openStreams == 0, !closed else { return }
         idleTimer = loop.schedule(after: maxIdle) { [self] in
-            if openStreams == 0 { goAway(code: 0, debug: "max_idle") }
+            if openStreams == 0 { goAway(code: 0, debug: "max_idle", reason: .idle) }
         }
     }
 
@@ -389,7 +405,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     private func violation(_ what: String) {
         violations += 1
         if violations > configuration.maxProtocolViolations {
-            goAway(code: UInt32(NGHTTP2_ENHANCE_YOUR_CALM.rawValue), debug: what)
+            goAway(code: UInt32(NGHTTP2_ENHANCE_YOUR_CALM.rawValue), debug: what, reason: .tooManyViolations)
             closeAfterFlush = true
         }
     }
@@ -510,13 +526,65 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
 
     /// Sends GOAWAY with the last stream processed; with `code` 0 (NO_ERROR)
     /// the streams in flight finish and the connection closes when idle.
-    package func goAway(code: UInt32, debug: String = "") {
+    /// The observer hears of it, for `reason`, when the frame goes out.
+    package func goAway(code: UInt32, debug: String = "", reason: HTTP2GoAwayReason) {
         guard let session, !closed else { return }
         goingAway = true
         let last = nghttp2_session_get_last_proc_stream_id(session)
         var bytes = Array(debug.utf8)
-        nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, code, &bytes, bytes.count)
+        if nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, code, &bytes, bytes.count) == 0, observer != nil {
+            submittedGoAways.append((code, reason))
+        }
         scheduleFlush()
+    }
+
+    /// A GOAWAY frame (`frame`, its 9-byte header and 8 bytes of payload at
+    /// least) is going out: tells the observer why. The graceful shutdown
+    /// notice has the largest stream id and NO_ERROR; a GOAWAY we submitted
+    /// is matched, in order, by its error code (older ones nghttp2 dropped
+    /// are forgotten); any other is nghttp2's own, for a connection error of
+    /// the peer's. Each reason is told once per connection: the shutdown
+    /// notice and the GOAWAY after it (if the client has not left in
+    /// between) once, a burst of violations once.
+    private func goAwayWritten(_ frame: UnsafePointer<UInt8>) {
+        guard let observer else { return }
+        func word(at offset: Int) -> UInt32 {
+            UInt32(frame[offset]) << 24 | UInt32(frame[offset + 1]) << 16 | UInt32(frame[offset + 2]) << 8 | UInt32(frame[offset + 3])
+        }
+        let lastStream = word(at: 9) & 0x7fff_ffff
+        let code = word(at: 13)
+        let reason: HTTP2GoAwayReason
+        if lastStream == 0x7fff_ffff && code == NGHTTP2_NO_ERROR.rawValue {
+            reason = .shutdown
+        } else if let index = submittedGoAways.firstIndex(where: { $0.code == code }) {
+            reason = submittedGoAways[index].reason
+            submittedGoAways.removeSubrange(...index)
+        } else {
+            switch code {
+            case NGHTTP2_ENHANCE_YOUR_CALM.rawValue: reason = .frameFlood
+            case NGHTTP2_INTERNAL_ERROR.rawValue: reason = .internalError
+            default: reason = .protocolError
+            }
+        }
+        let bit: UInt32 = 1 << HTTP2GoAwayReason.allCases.firstIndex(of: reason)!
+        guard reportedGoAways & bit == 0 else { return }
+        reportedGoAways |= bit
+        observer.goAwaySent(reason)
+    }
+
+    /// Closes the connection for `failure`, which the observer hears of.
+    private func fail(_ failure: HTTP2ConnectionFailure, _ error: HTTP2Error) {
+        if !closed { observer?.connectionFailed(failure) }
+        close(error: error)
+    }
+
+    /// Tells the observer how the number of open streams changed since it
+    /// was last told, if it did.
+    @inline(__always)
+    private func reportStreams() {
+        guard openStreams != reportedStreams, let observer else { return }
+        observer.streamsChanged(by: openStreams - reportedStreams)
+        reportedStreams = openStreams
     }
 
     /// Sends the graceful-shutdown notice (GOAWAY with the maximum stream id),
@@ -554,6 +622,11 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         }
         delegate?.connectionClosed(self, error: error)
         self.delegate = nil
+        if let observer {
+            self.observer = nil
+            submittedGoAways.removeAll()
+            observer.connectionClosed(openStreams: reportedStreams)
+        }
     }
 
     // MARK: I/O
@@ -604,7 +677,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
                 setWatchWrite(true)
                 return
             case .failed(let error):
-                close(error: error)
+                fail(.tlsHandshake, error)
                 return
             }
         } else if role == .client && transport.isPlain && !activeSignalled {
@@ -641,7 +714,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
             } else if n == -Int(EAGAIN) {
                 break
             } else {
-                close(error: transport.lastError ?? .system("read", Int32(-n)))
+                fail(.ioError, transport.lastError ?? .system("read", Int32(-n)))
                 return
             }
         }
@@ -681,12 +754,16 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
     /// PROTOCOL_ERROR, the rest INTERNAL_ERROR.
     private func fatalGoAway(_ error: Int32) {
         let code: nghttp2_error_code
+        let reason: HTTP2GoAwayReason
         switch error {
-        case NGHTTP2_ERR_FLOODED.rawValue, NGHTTP2_ERR_TOO_MANY_CONTINUATIONS.rawValue: code = NGHTTP2_ENHANCE_YOUR_CALM
-        case NGHTTP2_ERR_BAD_CLIENT_MAGIC.rawValue: code = NGHTTP2_PROTOCOL_ERROR
-        default: code = NGHTTP2_INTERNAL_ERROR
+        case NGHTTP2_ERR_FLOODED.rawValue, NGHTTP2_ERR_TOO_MANY_CONTINUATIONS.rawValue:
+            (code, reason) = (NGHTTP2_ENHANCE_YOUR_CALM, .frameFlood)
+        case NGHTTP2_ERR_BAD_CLIENT_MAGIC.rawValue:
+            (code, reason) = (NGHTTP2_PROTOCOL_ERROR, .protocolError)
+        default:
+            (code, reason) = (NGHTTP2_INTERNAL_ERROR, .internalError)
         }
-        goAway(code: code.rawValue, debug: String(cString: nghttp2_strerror(error)))
+        goAway(code: code.rawValue, debug: String(cString: nghttp2_strerror(error)), reason: reason)
     }
 
     private func scheduleFlush() {
@@ -720,6 +797,9 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
                     return
                 }
                 if n == 0 { break }
+                // Each chunk is one frame, or one CONTINUATION of a header
+                // block: it begins with a frame header (type at byte 3).
+                if n >= 17 && chunk![3] == UInt8(NGHTTP2_GOAWAY.rawValue) { goAwayWritten(chunk!) }
                 let start = output.count
                 output.append(contentsOf: UnsafeBufferPointer(start: chunk, count: n))
                 if !settingsAdvertised { advertiseStreamLimit(at: start) }
@@ -736,7 +816,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
                     socketFull = true
                     break
                 } else {
-                    close(error: .system("write", Int32(-n)))
+                    fail(.ioError, .system("write", Int32(-n)))
                     return
                 }
             }
@@ -746,6 +826,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
             }
             if !moreInSession { break }
         }
+        reportStreams()
         let backlog = output.count - outputOffset
         // Reading goes on while the peer is slow to take what we send: both
         // sides waiting for the other to read would deadlock (two peers each
@@ -1000,7 +1081,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         if resetTokens > 0 {
             resetTokens -= 1
         } else {
-            goAway(code: UInt32(NGHTTP2_ENHANCE_YOUR_CALM.rawValue), debug: "too many stream resets")
+            goAway(code: UInt32(NGHTTP2_ENHANCE_YOUR_CALM.rawValue), debug: "too many stream resets", reason: .resetFlood)
             closeAfterFlush = true
         }
     }
@@ -1015,7 +1096,7 @@ package final class HTTP2Connection: EventLoopSource, @unchecked Sendable {
         if lastPeerPing != 0 && now &- lastPeerPing < minimum {
             pingStrikes += 1
             if pingStrikes > configuration.maxPingStrikes {
-                goAway(code: UInt32(NGHTTP2_ENHANCE_YOUR_CALM.rawValue), debug: "too_many_pings")
+                goAway(code: UInt32(NGHTTP2_ENHANCE_YOUR_CALM.rawValue), debug: "too_many_pings", reason: .tooManyPings)
                 closeAfterFlush = true
                 return false
             }

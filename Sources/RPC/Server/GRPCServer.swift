@@ -50,7 +50,8 @@ public final class GRPCServer: Sendable {
         /// Time allowed for one request header block (HEADERS and its
         /// CONTINUATIONs) to arrive whole; past it, GOAWAY(ENHANCE_YOUR_CALM).
         public var headerBlockTimeout: Duration
-        /// Where the calls' metrics go (``CallMetrics``): nil for the factory
+        /// Where the calls' and connections' metrics go (``CallMetrics``,
+        /// ``ServerConnectionMetrics``): nil for the factory
         /// `MetricsSystem.bootstrap` installed (none by default).
         public var metricsFactory: (any MetricsFactory)?
 
@@ -140,7 +141,7 @@ public final class GRPCServer: Sendable {
                 // One round trip later, the real GOAWAY: streams the client
                 // opened meanwhile are still served.
                 connection.loop.schedule(after: .milliseconds(100)) {
-                    connection.goAway(code: 0, debug: "server shutting down")
+                    connection.goAway(code: 0, debug: "server shutting down", reason: .shutdown)
                 }
             }
         }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import HTTP2
 
 /// What ``GRPCServer`` puts behind each accepted connection, without the
@@ -33,6 +34,7 @@ package struct ServerConnectionFactory: Sendable {
         http2.maxAge = configuration.maxConnectionAge
         http2.handshakeTimeout = configuration.handshakeTimeout
         http2.headerBlockTimeout = configuration.headerBlockTimeout
+        http2.observer = ServerConnectionMetrics.observer(factory: configuration.metricsFactory ?? MetricsSystem.factory)
         self.http2 = http2
         self.router = router
         self.registry = registry
@@ -48,7 +50,7 @@ package struct ServerConnectionFactory: Sendable {
     /// one that arrives while the server shuts down gets GOAWAY at once.
     package func makeDelegate(for connection: HTTP2Connection) -> any HTTP2ConnectionDelegate {
         if !registry.add(connection) {
-            connection.loop.execute { connection.goAway(code: 0, debug: "shutting down") }
+            connection.loop.execute { connection.goAway(code: 0, debug: "shutting down", reason: .shutdown) }
         }
         return ServerConnectionHandler(router: router, limits: limits, maxHeaderListSize: maxHeaderListSize, registry: registry)
     }
