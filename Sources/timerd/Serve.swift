@@ -184,6 +184,21 @@ struct Serve: AsyncParsableCommand {
             ("timerd_sync_conflicts_total", "Conflicts reported to devices by SyncTimers, by type"),
             ("timerd_syncs_refused_total", "SyncTimers calls refused by the per-user rate limit"),
             ("timerd_timers_auto_paused_total", "Timers paused by the forgotten-timer sweep at their account's limit"),
+            ("timerd_active_timers", "Timers running and paused now across all users, by status (read from PostgreSQL every 15 s and by GetSystemHealth)"),
+            ("timerd_active_users", "Users with a running or paused timer (read with timerd_active_timers)"),
+            ("timerd_live_pending_writes", "Committed changes whose Redis write is under way (GetSystemHealth's sync_queue_size)"),
+            ("timerd_events_published_total", "Committed changes published: via Redis to every instance, or locally when Redis could not take them"),
+            ("timerd_redis_publish_failures_total", "Publishes Redis did not take (the change is in PostgreSQL; watchers here still get it)"),
+            ("timerd_events_received_total", "Events heard on Redis pub/sub for users watched on this instance"),
+            ("timerd_events_undecodable_total", "Pub/sub messages that could not be opened or read"),
+            ("timerd_events_delivered_total", "Events queued to WatchTimers streams, one per stream"),
+            ("timerd_watch_overflows_total", "Items dropped from WatchTimers streams that did not keep up (each then gets a snapshot)"),
+            ("timerd_event_delivery_lag_seconds", "Time from a change's commit to its arrival on this instance"),
+            ("timerd_watch_subscribers", "WatchTimers streams open on this instance"),
+            ("timerd_database_pool_connections", "PostgreSQL pool: connections by state, and calls waiting for one"),
+            ("timerd_redis_pool_connections", "Redis pool (summed over a cluster's masters): connections by state, and calls waiting for one"),
+            ("timerd_redis_degraded", "1 while Redis is not trusted (unreachable, or being rebuilt from PostgreSQL): reads go to PostgreSQL"),
+            ("timerd_redis_pubsub_connected", "1 while the Redis pub/sub connection is up"),
         ] {
             registry.describe(name, help)
         }
@@ -234,6 +249,7 @@ struct Serve: AsyncParsableCommand {
             ) { message in logger.warning("\(message)") }
             redis?.connect(to: live)
             let service = TimerServiceImplementation(pool: pool, live: live)
+            Self.collectMetrics(pool: pool, redis: redis, live: live)
             do {
                 let applied = try await Migrator(layout: layout).migrate(using: pool)
                 logger.info("database schema up to date", metadata: [
@@ -287,6 +303,13 @@ struct Serve: AsyncParsableCommand {
                     sweeperLogger.warning("auto-pause sweep failed", metadata: ["error": .string(LoggableError.summary(error))])
                 }
             }
+            // The active figures for the metrics, as GetSystemHealth reads them.
+            let figures = Task {
+                while !Task.isCancelled {
+                    _ = try? await service.refreshActiveFigures(deadline: .now + .seconds(5))
+                    try? await Task.sleep(for: .seconds(15))
+                }
+            }
             // NOT_SERVING while PostgreSQL is unreachable.
             let monitor = Task {
                 await DependencyMonitor(pool: pool, live: live, health: health, services: [TimerServiceMethods.serviceName])
@@ -297,6 +320,8 @@ struct Serve: AsyncParsableCommand {
             logger.info("shutting down", metadata: ["signal": .stringConvertible(received)])
             monitor.cancel()
             await monitor.value
+            figures.cancel()
+            await figures.value
             health.enterShutdown()
             sweeper.cancel()
             await sweeper.value
@@ -307,6 +332,39 @@ struct Serve: AsyncParsableCommand {
             await redis?.shutdown()
             await pool.shutdown()
             logger.info("stopped")
+        }
+    }
+
+    /// Gauges read at each scrape from the parts that keep them: the
+    /// PostgreSQL and Redis pools' connections, the watchers, and whether
+    /// Redis is trusted and its pub/sub connected.
+    static func collectMetrics(pool: PostgresPool, redis: RedisParts?, live: LiveTimers) {
+        func gauge(_ label: String, _ dimensions: [(String, String)] = []) -> Meter {
+            Meter(label: label, dimensions: dimensions, factory: metrics)
+        }
+        let database = ["idle", "leased", "connecting", "backing_off", "waiting"].map { gauge("timerd_database_pool_connections", [("state", $0)]) }
+        let redisPool = ["idle", "leased", "connecting", "backing_off", "waiting"].map { gauge("timerd_redis_pool_connections", [("state", $0)]) }
+        let watchers = gauge("timerd_watch_subscribers")
+        let degraded = gauge("timerd_redis_degraded")
+        let subscribed = gauge("timerd_redis_pubsub_connected")
+        metrics.addCollector {
+            let counts = pool.statistics
+            for (meter, value) in zip(database, [counts.idle, counts.leased, counts.connecting, counts.backingOff, counts.waiting]) {
+                meter.set(value)
+            }
+            if let redis {
+                let counts = redis.statistics()
+                for (meter, value) in zip(redisPool, [counts.idle, counts.leased, counts.connecting, counts.backingOff, counts.waiting]) {
+                    meter.set(value)
+                }
+                // Not trusted: reads go to PostgreSQL until a rebuild succeeds.
+                degraded.set(live.isTrusted ? 0 : 1)
+                subscribed.set(live.hub.isSubscriberConnected == true ? 1 : 0)
+            } else {
+                degraded.set(1)
+                subscribed.set(0)
+            }
+            watchers.set(live.hub.watcherCount)
         }
     }
 
@@ -346,6 +404,8 @@ final class RedisParts: Sendable {
     let runner: any RedisCommandRunner
     let subscriber: RedisSubscriber
     let keyring: StateKeyring
+    /// The connections of the runner's pools, summed over a cluster's masters.
+    let statistics: @Sendable () -> RedisPool.Statistics
     private let hub: LiveTimersBox
     private let closeRunner: @Sendable () async -> Void
 
@@ -361,10 +421,12 @@ final class RedisParts: Sendable {
         case .single(let parsed):
             let pool = RedisPool(configuration: .init(url: parsed))
             runner = pool
+            statistics = { pool.statistics }
             closeRunner = { await pool.shutdown() }
         case .cluster(let seeds):
             let pool = RedisClusterPool(configuration: .init(seeds: seeds))
             runner = pool
+            statistics = { pool.poolStatistics }
             closeRunner = { await pool.shutdown() }
         }
         let box = LiveTimersBox()

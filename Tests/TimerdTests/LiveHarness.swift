@@ -97,6 +97,8 @@ final class ServerInstance: Sendable {
     let stdoutURL: URL
     let channel: GRPCChannel
     let client: TimerServiceClient
+    /// The metrics endpoint's port, when `TIMERD_METRICS_LISTEN` asked for one.
+    let metricsPort: Int?
 
     /// Starts `timerd serve` with `environment` and waits for READY.
     init(environment: [String: String]) async throws {
@@ -116,6 +118,7 @@ final class ServerInstance: Sendable {
             throw TestFailure("timerd did not become ready: \(log)")
         }
         self.port = port
+        metricsPort = output().split(separator: "\n").first { $0.hasPrefix("METRICS ") }.flatMap { Int($0.dropFirst(8)) }
         channel = try GRPCChannel(configuration: .init(target: "127.0.0.1:\(port)"))
         client = TimerServiceClient(channel: channel)
     }

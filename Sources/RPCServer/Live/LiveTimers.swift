@@ -127,7 +127,7 @@ package final class LiveTimers: Sendable {
         do {
             event.timer = try VaultTimer(record, at: now)
         } catch {
-            report("timer \(record.id) could not be published: \(error)")
+            report("timer \(record.id) could not be published: \(LoggableError.summary(error))")
             return
         }
         guard let store else {
@@ -252,7 +252,7 @@ package final class LiveTimers: Sendable {
                 return (entry.id, event)
             }
         } catch {
-            report("replaying events of user \(user) failed: \(error)")
+            report("replaying events of user \(user) failed: \(LoggableError.summary(error))")
             return nil
         }
     }
@@ -379,7 +379,7 @@ package final class LiveTimers: Sendable {
             state.rebuilding = Task { [self] in await self.rebuildUntilDone() }
             return true
         }
-        if start, let error { report("live state in Redis is untrusted until rebuilt: \(error)") }
+        if start, let error { report("live state in Redis is untrusted until rebuilt: \(LoggableError.summary(error))") }
     }
 
     private func rebuildUntilDone() async {

@@ -33,7 +33,9 @@ package enum LoggableError {
             return text
         case let error as LiveStateError:
             switch error.code {
-            case .connectionFailed, .connectionClosed, .ioFailed, .unavailable, .timedOut, .cancelled, .shutdown, .connectionUnusable:
+            // A sealing failure names Redis keys and state key ids, never a value.
+            case .connectionFailed, .connectionClosed, .ioFailed, .unavailable, .timedOut, .cancelled, .shutdown, .connectionUnusable,
+                 .cryptoFailed:
                 return "LiveStateError.\(error.code): \(error.message)"
             default:
                 return "LiveStateError.\(error.code)"
