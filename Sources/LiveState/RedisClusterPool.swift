@@ -137,6 +137,13 @@ package final class RedisClusterPool: Sendable {
         return sum
     }
 
+    /// Failed connects and lost connections of the masters' pools so far
+    /// (a pool dropped when its node left the cluster takes its count along).
+    package var failureCount: Int {
+        let pools = state.withLock { Array($0.pools.values) }
+        return pools.reduce(0) { $0 + $1.failureCount }
+    }
+
     /// The topology as the pool knows it now.
     package var topology: RedisClusterTopology {
         state.withLock { $0.topology }

@@ -100,6 +100,13 @@ struct PoolStateMachine {
         var connecting = 0
         var backingOff = 0
         var waiting = 0
+        /// Since the start: callers that had to queue for a connection.
+        var waited = 0
+        /// Since the start: failed connects and connections lost in use.
+        var failures = 0
+        /// Since the start: callers failed without a connection (deadline
+        /// passed in the queue, or the database known to be down).
+        var refused = 0
     }
 
     private enum Lifecycle: Hashable {
@@ -119,6 +126,9 @@ struct PoolStateMachine {
     private var lifecycle = Lifecycle.running
     private var consecutiveFailures = 0
     private var lastFailure: StorageError?
+    private var waited = 0
+    private var failures = 0
+    private var refused = 0
     private let backoff: Backoff
 
     init(maximumConnections: Int, backoff: Backoff) {
@@ -131,7 +141,7 @@ struct PoolStateMachine {
     var slotStates: [SlotState] { slots }
 
     var statistics: Statistics {
-        var statistics = Statistics(waiting: waiters.count)
+        var statistics = Statistics(waiting: waiters.count, waited: waited, failures: failures, refused: refused)
         for slot in slots {
             switch slot {
             case .idle: statistics.idle += 1
@@ -162,14 +172,17 @@ struct PoolStateMachine {
             return Actions(failures: [Failure(waiter: id, error: Self.shutDownError)])
         }
         guard deadline > now else {
+            refused += 1
             return Actions(failures: [Failure(waiter: id, error: deadlineError())])
         }
+        waited += 1
         waiters.append(Waiter(id: id, deadline: deadline))
         var actions = dispatch(now: now)
         if waiters.contains(where: { $0.id == id }), liveCount == 0, connectingCount == 0, let lastFailure {
             // Every slot is backing off after failed connects: the database is
             // down as far as we know, so say so now.
             waiters.removeAll { $0.id == id }
+            refused += 1
             actions.failures.append(Failure(waiter: id, error: Self.unavailable(lastFailure)))
             if waiters.isEmpty { actions.wakeUp = nil }
         }
@@ -216,6 +229,7 @@ struct PoolStateMachine {
     mutating func deadlinePassed(_ id: WaiterID, now: Instant) -> Actions {
         guard let index = waiters.firstIndex(where: { $0.id == id }) else { return Actions() }
         waiters.remove(at: index)
+        refused += 1
         return Actions(failures: [Failure(waiter: id, error: deadlineError())])
     }
 
@@ -300,6 +314,7 @@ struct PoolStateMachine {
     }
 
     private mutating func failed(slot: Int, error: StorageError, now: Instant) -> Actions {
+        failures += 1
         consecutiveFailures += 1
         lastFailure = error
         slots[slot] = .backingOff(until: now + backoff.delay(afterFailures: consecutiveFailures))
@@ -308,6 +323,7 @@ struct PoolStateMachine {
         }
         if liveCount == 0 && connectingCount == 0 {
             let failures = waiters.map { Failure(waiter: $0.id, error: Self.unavailable(error)) }
+            refused += waiters.count
             waiters.removeAll()
             return Actions(failures: failures)
         }

@@ -113,6 +113,14 @@ package final class PostgresPool: Sendable {
         package var backingOff: Int
         /// Callers queued for a connection.
         package var waiting: Int
+        /// Since the pool was made: callers that had to queue for a connection.
+        package var waited: Int = 0
+        /// Since the pool was made: failed connects, and connections found
+        /// broken when given back.
+        package var failures: Int = 0
+        /// Since the pool was made: callers failed without a connection (the
+        /// deadline passed in the queue, or the database was known down).
+        package var refused: Int = 0
     }
 
     /// A slot granted to a queued caller.
@@ -190,7 +198,10 @@ package final class PostgresPool: Sendable {
             leased: counts.leased,
             connecting: counts.connecting,
             backingOff: counts.backingOff,
-            waiting: counts.waiting
+            waiting: counts.waiting,
+            waited: counts.waited,
+            failures: counts.failures,
+            refused: counts.refused
         )
     }
 

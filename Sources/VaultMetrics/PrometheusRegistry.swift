@@ -333,3 +333,26 @@ final class HistogramSeries: RecorderHandler, TimerHandler, @unchecked Sendable 
         out += "\(name)_count\(labels) \(cumulative)\n"
     }
 }
+
+/// Moves a counter along with a total kept elsewhere (a pool's count of
+/// failures since it was made), for collectors: each `follow` adds what the
+/// total grew by since the last. A total that shrinks (its keeper was
+/// replaced) adds nothing until it grows past what was seen.
+public final class FollowedCounter: Sendable {
+    private let counter: Counter
+    private let seen = Mutex<Int64>(0)
+
+    public init(_ counter: Counter) {
+        self.counter = counter
+    }
+
+    public func follow(_ total: Int) {
+        let grown = seen.withLock { seen -> Int64 in
+            let total = Int64(total)
+            guard total > seen else { return 0 }
+            defer { seen = total }
+            return total - seen
+        }
+        if grown > 0 { counter.increment(by: grown) }
+    }
+}

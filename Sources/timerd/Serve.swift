@@ -197,6 +197,10 @@ struct Serve: AsyncParsableCommand {
             ("timerd_watch_subscribers", "WatchTimers streams open on this instance"),
             ("timerd_database_pool_connections", "PostgreSQL pool: connections by state, and calls waiting for one"),
             ("timerd_redis_pool_connections", "Redis pool (summed over a cluster's masters): connections by state, and calls waiting for one"),
+            ("timerd_database_pool_waits_total", "Calls that had to queue for a PostgreSQL connection"),
+            ("timerd_database_pool_failures_total", "Failed PostgreSQL connects and connections found broken"),
+            ("timerd_database_pool_refused_total", "Calls failed without a PostgreSQL connection: their deadline passed in the queue, or the database was down"),
+            ("timerd_redis_pool_failures_total", "Failed Redis connects and connections lost (summed over a cluster's masters)"),
             ("timerd_redis_degraded", "1 while Redis is not trusted (unreachable, or being rebuilt from PostgreSQL): reads go to PostgreSQL"),
             ("timerd_redis_pubsub_connected", "1 while the Redis pub/sub connection is up"),
         ] {
@@ -344,6 +348,10 @@ struct Serve: AsyncParsableCommand {
         }
         let database = ["idle", "leased", "connecting", "backing_off", "waiting"].map { gauge("timerd_database_pool_connections", [("state", $0)]) }
         let redisPool = ["idle", "leased", "connecting", "backing_off", "waiting"].map { gauge("timerd_redis_pool_connections", [("state", $0)]) }
+        let databaseWaits = FollowedCounter(Counter(label: "timerd_database_pool_waits_total", factory: metrics))
+        let databaseFailures = FollowedCounter(Counter(label: "timerd_database_pool_failures_total", factory: metrics))
+        let databaseRefused = FollowedCounter(Counter(label: "timerd_database_pool_refused_total", factory: metrics))
+        let redisFailures = FollowedCounter(Counter(label: "timerd_redis_pool_failures_total", factory: metrics))
         let watchers = gauge("timerd_watch_subscribers")
         let degraded = gauge("timerd_redis_degraded")
         let subscribed = gauge("timerd_redis_pubsub_connected")
@@ -352,11 +360,15 @@ struct Serve: AsyncParsableCommand {
             for (meter, value) in zip(database, [counts.idle, counts.leased, counts.connecting, counts.backingOff, counts.waiting]) {
                 meter.set(value)
             }
+            databaseWaits.follow(counts.waited)
+            databaseFailures.follow(counts.failures)
+            databaseRefused.follow(counts.refused)
             if let redis {
                 let counts = redis.statistics()
                 for (meter, value) in zip(redisPool, [counts.idle, counts.leased, counts.connecting, counts.backingOff, counts.waiting]) {
                     meter.set(value)
                 }
+                redisFailures.follow(redis.failures())
                 // Not trusted: reads go to PostgreSQL until a rebuild succeeds.
                 degraded.set(live.isTrusted ? 0 : 1)
                 subscribed.set(live.hub.isSubscriberConnected == true ? 1 : 0)
@@ -406,6 +418,8 @@ final class RedisParts: Sendable {
     let keyring: StateKeyring
     /// The connections of the runner's pools, summed over a cluster's masters.
     let statistics: @Sendable () -> RedisPool.Statistics
+    /// Failed connects and lost connections so far, summed likewise.
+    let failures: @Sendable () -> Int
     private let hub: LiveTimersBox
     private let closeRunner: @Sendable () async -> Void
 
@@ -422,11 +436,13 @@ final class RedisParts: Sendable {
             let pool = RedisPool(configuration: .init(url: parsed))
             runner = pool
             statistics = { pool.statistics }
+            failures = { pool.failureCount }
             closeRunner = { await pool.shutdown() }
         case .cluster(let seeds):
             let pool = RedisClusterPool(configuration: .init(seeds: seeds))
             runner = pool
             statistics = { pool.poolStatistics }
+            failures = { pool.failureCount }
             closeRunner = { await pool.shutdown() }
         }
         let box = LiveTimersBox()

@@ -23,7 +23,8 @@ struct PoolStateMachineTests {
         let released = machine.released(slot: 0, outcome: .reusable, now: at(2))
         #expect(released == Machine.Actions())
         #expect(machine.leaseImmediately() == 0)
-        #expect(machine.statistics == .init(leased: 1))
+        // The first caller waited for the connect; the second found it idle.
+        #expect(machine.statistics == .init(leased: 1, waited: 1))
     }
 
     @Test func opensOneConnectionPerWaiterUpToTheMaximum() {
@@ -31,7 +32,7 @@ struct PoolStateMachineTests {
         #expect(machine.enqueue(1, deadline: at(1000), now: at(0)).connect == [0])
         #expect(machine.enqueue(2, deadline: at(1000), now: at(0)).connect == [1])
         #expect(machine.enqueue(3, deadline: at(1000), now: at(0)) == Machine.Actions())
-        #expect(machine.statistics == .init(connecting: 2, waiting: 3))
+        #expect(machine.statistics == .init(connecting: 2, waiting: 3, waited: 3))
     }
 
     @Test func waitersAreServedFirstInFirstOut() {
@@ -59,6 +60,9 @@ struct PoolStateMachineTests {
         // Served or gone: a late deadline changes nothing.
         #expect(machine.deadlinePassed(2, now: at(200)) == Machine.Actions())
         #expect(machine.enqueue(3, deadline: at(5), now: at(5)).failures.first?.error.code == .timedOut)
+        // Both failed without a connection; waiter 2 had queued.
+        #expect(machine.statistics.refused == 2)
+        #expect(machine.statistics.waited == 2)
     }
 
     @Test func failedConnectFailsWaitersAndBacksOff() {
@@ -82,6 +86,9 @@ struct PoolStateMachineTests {
         // After it, a caller tries again.
         let after = machine.enqueue(4, deadline: at(5000), now: at(200))
         #expect(after.connect.count == 1)
+        // Two failed connects; three callers failed without a connection.
+        #expect(machine.statistics.failures == 2)
+        #expect(machine.statistics.refused == 3)
     }
 
     @Test func backoffDoublesUpToItsMaximum() {

@@ -144,6 +144,9 @@ struct MetricsScenarioTests {
             #expect(after["timerd_redis_degraded{}"] == 0)
             #expect(after["timerd_redis_pubsub_connected{}"] == 1)
             #expect((after["timerd_database_pool_connections{state=\"idle\"}"] ?? 0) >= 1)
+            #expect(after["timerd_database_pool_failures_total{}"] == 0)
+            #expect(after["timerd_redis_pool_failures_total{}"] == 0)
+            #expect(after["timerd_database_pool_waits_total{}"] != nil)
 
             // What is not a scrape is refused and counts nothing.
             let garbage = try #require(httpExchange(port: metricsPort, "GET /metrics HTTP/9.9\r\n\r\n"))

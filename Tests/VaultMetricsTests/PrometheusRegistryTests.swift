@@ -123,6 +123,17 @@ struct PrometheusRegistryTests {
         #expect(registry.render().contains("renders_total 2\n"))
     }
 
+    @Test func aFollowedCounterAddsWhatItsTotalGrewBy() {
+        let registry = PrometheusRegistry()
+        let followed = FollowedCounter(Counter(label: "failures_total", factory: registry))
+        followed.follow(3)
+        followed.follow(3)
+        followed.follow(5)
+        followed.follow(1)  // its keeper was replaced: nothing until past 5
+        followed.follow(6)
+        #expect(registry.render() == "# TYPE failures_total counter\nfailures_total 6\n")
+    }
+
     @Test func numbersAreWrittenAsPrometheusReadsThem() {
         #expect(PrometheusRegistry.number(3) == "3")
         #expect(PrometheusRegistry.number(-2) == "-2")
