@@ -48,6 +48,9 @@ package final class EventLoop: @unchecked Sendable {
     private struct Inbox {
         var tasks: [@Sendable () -> Void] = []
         var wakeupPending = false
+        /// Set once the loop has released everything: a task handed in
+        /// later can never run, and is dropped at once rather than kept.
+        var closed = false
     }
     private let inbox = Mutex(Inbox())
     /// Reused between rounds so running handed-in work allocates nothing.
@@ -114,9 +117,13 @@ package final class EventLoop: @unchecked Sendable {
 
     /// Runs `task` on the loop's thread, soon. Safe from any thread; tasks run
     /// in the order they were handed in. Wakes the loop with one eventfd write
-    /// however many tasks arrive before it runs them.
+    /// however many tasks arrive before it runs them. A loop that has stopped
+    /// runs nothing more: a task handed to it is released at once, with what
+    /// it captured (kept, it would hold that memory, and any cycle through
+    /// the loop, for good).
     package func execute(_ task: @escaping @Sendable () -> Void) {
         let wake = inbox.withLock { inbox -> Bool in
+            guard !inbox.closed else { return false }
             inbox.tasks.append(task)
             if inbox.wakeupPending { return false }
             inbox.wakeupPending = true
@@ -238,7 +245,14 @@ package final class EventLoop: @unchecked Sendable {
             timers.pop()
         }
         running.removeAll()
-        inbox.withLock { $0.tasks.removeAll() }
+        let dropped = inbox.withLock { inbox in
+            inbox.closed = true
+            defer { inbox.tasks.removeAll() }
+            return inbox.tasks
+        }
+        // Released outside the lock: a task's captures may hand work to this
+        // loop as they go (`execute`, now dropped at once).
+        _ = consume dropped
     }
 
     // MARK: A loop without a thread (driven by its owner)

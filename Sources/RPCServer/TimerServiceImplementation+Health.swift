@@ -33,6 +33,13 @@ extension TimerServiceImplementation {
         }
     }
 
+    /// The mean server time per TimerService call over the last minute, as
+    /// GetSystemHealth reports it (`average_response_time`), in seconds.
+    package var averageResponseSeconds: Double {
+        let mean = responseTimes.average()
+        return Double(mean.components.seconds) + Double(mean.components.attoseconds) / 1e18
+    }
+
     /// Reads the active figures from PostgreSQL into the metrics
     /// (`timerd_active_timers`, `timerd_active_users`) and returns them.
     package func refreshActiveFigures(deadline: ContinuousClock.Instant) async throws -> (running: Int64, paused: Int64, users: Int64) {

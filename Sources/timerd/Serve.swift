@@ -195,6 +195,7 @@ struct Serve: AsyncParsableCommand {
             ("timerd_watch_overflows_total", "Items dropped from WatchTimers streams that did not keep up (each then gets a snapshot)"),
             ("timerd_event_delivery_lag_seconds", "Time from a change's commit to its arrival on this instance"),
             ("timerd_watch_subscribers", "WatchTimers streams open on this instance"),
+            ("timerd_response_time_average_seconds", "Mean server time per TimerService call over the last minute (GetSystemHealth's average_response_time)"),
             ("timerd_database_pool_connections", "PostgreSQL pool: connections by state, and calls waiting for one"),
             ("timerd_redis_pool_connections", "Redis pool (summed over a cluster's masters): connections by state, and calls waiting for one"),
             ("timerd_database_pool_waits_total", "Calls that had to queue for a PostgreSQL connection"),
@@ -253,7 +254,7 @@ struct Serve: AsyncParsableCommand {
             ) { message in logger.warning("\(message)") }
             redis?.connect(to: live)
             let service = TimerServiceImplementation(pool: pool, live: live)
-            Self.collectMetrics(pool: pool, redis: redis, live: live)
+            Self.collectMetrics(pool: pool, redis: redis, live: live, service: service)
             do {
                 let applied = try await Migrator(layout: layout).migrate(using: pool)
                 logger.info("database schema up to date", metadata: [
@@ -342,7 +343,7 @@ struct Serve: AsyncParsableCommand {
     /// Gauges read at each scrape from the parts that keep them: the
     /// PostgreSQL and Redis pools' connections, the watchers, and whether
     /// Redis is trusted and its pub/sub connected.
-    static func collectMetrics(pool: PostgresPool, redis: RedisParts?, live: LiveTimers) {
+    static func collectMetrics(pool: PostgresPool, redis: RedisParts?, live: LiveTimers, service: TimerServiceImplementation) {
         func gauge(_ label: String, _ dimensions: [(String, String)] = []) -> Meter {
             Meter(label: label, dimensions: dimensions, factory: metrics)
         }
@@ -353,6 +354,7 @@ struct Serve: AsyncParsableCommand {
         let databaseRefused = FollowedCounter(Counter(label: "timerd_database_pool_refused_total", factory: metrics))
         let redisFailures = FollowedCounter(Counter(label: "timerd_redis_pool_failures_total", factory: metrics))
         let watchers = gauge("timerd_watch_subscribers")
+        let meanResponse = gauge("timerd_response_time_average_seconds")
         let degraded = gauge("timerd_redis_degraded")
         let subscribed = gauge("timerd_redis_pubsub_connected")
         metrics.addCollector {
@@ -377,6 +379,7 @@ struct Serve: AsyncParsableCommand {
                 subscribed.set(0)
             }
             watchers.set(live.hub.watcherCount)
+            meanResponse.set(service.averageResponseSeconds)
         }
     }
 

@@ -138,6 +138,7 @@ struct MetricsScenarioTests {
             #expect(delta(after, "timerd_events_delivered_total{}") == 3)
             #expect(delta(after, "timerd_event_delivery_lag_seconds_count{}") == 3)
             #expect(after["timerd_watch_subscribers{}"] == 1)
+            #expect((after["timerd_response_time_average_seconds{}"] ?? 0) > 0)
             #expect(after["timerd_active_timers{status=\"running\"}"] == 1)
             #expect(after["timerd_active_timers{status=\"paused\"}"] == 1)
             #expect(after["timerd_active_users{}"] == 1)
