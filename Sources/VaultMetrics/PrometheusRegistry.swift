@@ -66,6 +66,18 @@ public final class PrometheusRegistry: MetricsFactory, Sendable {
         collectors.withLock { $0.append(collect) }
     }
 
+    /// Drops every collector. A collector that holds handles made by this
+    /// registry forms a cycle with it (swift-metrics' handles keep their
+    /// factory): a registry meant to be released, unlike a server's, calls
+    /// this first.
+    public func removeCollectors() {
+        let dropped = collectors.withLock { collectors in
+            defer { collectors.removeAll() }
+            return collectors
+        }
+        _ = consume dropped
+    }
+
     /// Sets the `# HELP` line of `name`'s family.
     public func describe(_ name: String, _ help: String) {
         let name = Self.sanitised(name)

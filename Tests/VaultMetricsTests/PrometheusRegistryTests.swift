@@ -113,6 +113,7 @@ struct PrometheusRegistryTests {
 
     @Test func collectorsSetTheirGaugesBeforeEachRender() {
         let registry = PrometheusRegistry()
+        defer { registry.removeCollectors() }
         let gauge = Meter(label: "pool_idle", factory: registry)
         let source = Counter(label: "renders_total", factory: registry)
         registry.addCollector {
