@@ -48,6 +48,7 @@ test: build services-up redis-cluster-up venv certs
 	@eval "$$(scripts/services env)" && eval "$$(scripts/redis-cluster env)" && scripts/leak-check
 	@eval "$$(scripts/services env)" && eval "$$(scripts/redis-cluster env)" && swift test --skip-build $(SWIFT_BUILD_FLAGS)
 	@eval "$$(scripts/services env)" && TIMERD_TEST_DATABASE_PARTITIONS=8 swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter '^(StorageTests|RPCServerTests)\.'
+	@TIMERD_BLOCKING_SOCKET_TESTS=1 swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter 'HTTP2Tests.MetricsHTTPServerTests'
 	@TIMERD_FAULTS=1 swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter 'TimerdTests.FaultTests'
 	@TIMERD_CLUSTER=1 swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter 'TimerdTests.ClusterTests'
 	@TIMERD_BINARY="$$(swift build --show-bin-path $(SWIFT_BUILD_FLAGS))/timerd" scripts/examples-test
