@@ -109,7 +109,7 @@ public final class PrometheusRegistry: MetricsFactory, Sendable {
     }
 
     public func makeTimer(label: String, dimensions: [(String, String)]) -> TimerHandler {
-        series(label, dimensions, .histogram) { HistogramSeries(buckets: Self.latencyBuckets) }
+        series(label, dimensions, .histogram) { DurationHistogramSeries(buckets: Self.latencyBuckets) }
     }
 
     public func destroyCounter(_ handler: CounterHandler) { remove(handler) }
@@ -182,6 +182,8 @@ public final class PrometheusRegistry: MetricsFactory, Sendable {
                     case let series as GaugeSeries:
                         out += "\(name)\(labels) \(Self.number(series.value))\n"
                     case let series as HistogramSeries:
+                        series.render(name: name, labels: labels, into: &out)
+                    case let series as DurationHistogramSeries:
                         series.render(name: name, labels: labels, into: &out)
                     default:
                         break
@@ -342,6 +344,51 @@ final class HistogramSeries: RecorderHandler, TimerHandler, @unchecked Sendable 
             out += "\(name)_bucket{\(inner)le=\"\(bound)\"} \(cumulative)\n"
         }
         out += "\(name)_sum\(labels) \(PrometheusRegistry.number(sum.value))\n"
+        out += "\(name)_count\(labels) \(cumulative)\n"
+    }
+}
+
+/// A histogram of durations, kept in integer nanoseconds so that an
+/// observation is integer compares and two atomic adds (no floating point,
+/// no compare-and-swap loop): what every gRPC call records.
+final class DurationHistogramSeries: TimerHandler, @unchecked Sendable {
+    let buckets: [Double]
+    private let bounds: [Int64]
+    /// One count per bucket, and one past the last (+Inf).
+    private let counts: UnsafeMutablePointer<Atomic<Int64>>
+    private let sum = Atomic<Int64>(0)
+
+    init(buckets: [Double]) {
+        self.buckets = buckets
+        bounds = buckets.map { Int64(($0 * 1_000_000_000).rounded()) }
+        counts = .allocate(capacity: buckets.count + 1)
+        for index in 0...buckets.count {
+            (counts + index).initialize(to: Atomic(0))
+        }
+    }
+
+    deinit {
+        counts.deinitialize(count: buckets.count + 1)
+        counts.deallocate()
+    }
+
+    func recordNanoseconds(_ duration: Int64) {
+        let duration = max(0, duration)
+        var index = 0
+        while index < bounds.count, duration > bounds[index] { index += 1 }
+        counts[index].add(1, ordering: .relaxed)
+        sum.add(duration, ordering: .relaxed)
+    }
+
+    func render(name: String, labels: String, into out: inout String) {
+        let inner = labels.isEmpty ? "" : String(labels.dropFirst().dropLast()) + ","
+        var cumulative: Int64 = 0
+        for index in 0...buckets.count {
+            cumulative += counts[index].load(ordering: .relaxed)
+            let bound = index < buckets.count ? PrometheusRegistry.number(buckets[index]) : "+Inf"
+            out += "\(name)_bucket{\(inner)le=\"\(bound)\"} \(cumulative)\n"
+        }
+        out += "\(name)_sum\(labels) \(PrometheusRegistry.number(Double(sum.load(ordering: .relaxed)) / 1_000_000_000))\n"
         out += "\(name)_count\(labels) \(cumulative)\n"
     }
 }
