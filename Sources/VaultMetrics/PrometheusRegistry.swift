@@ -302,7 +302,7 @@ final class GaugeSeries: MeterHandler, RecorderHandler, Sendable {
 /// their total and the sum of the values. The counts are atomics in memory
 /// the series owns and never moves, updated only through their atomic
 /// operations: that is what makes it Sendable.
-final class HistogramSeries: RecorderHandler, TimerHandler, @unchecked Sendable {
+final class HistogramSeries: RecorderHandler, @unchecked Sendable {
     let buckets: [Double]
     /// One count per bucket, and one past the last (+Inf).
     private let counts: UnsafeMutablePointer<Atomic<Int64>>
@@ -331,20 +331,8 @@ final class HistogramSeries: RecorderHandler, TimerHandler, @unchecked Sendable 
         sum.add(value)
     }
 
-    func recordNanoseconds(_ duration: Int64) {
-        record(Double(duration) / 1_000_000_000)
-    }
-
     func render(name: String, labels: String, into out: inout String) {
-        let inner = labels.isEmpty ? "" : String(labels.dropFirst().dropLast()) + ","
-        var cumulative: Int64 = 0
-        for index in 0...buckets.count {
-            cumulative += counts[index].load(ordering: .relaxed)
-            let bound = index < buckets.count ? PrometheusRegistry.number(buckets[index]) : "+Inf"
-            out += "\(name)_bucket{\(inner)le=\"\(bound)\"} \(cumulative)\n"
-        }
-        out += "\(name)_sum\(labels) \(PrometheusRegistry.number(sum.value))\n"
-        out += "\(name)_count\(labels) \(cumulative)\n"
+        renderHistogram(name: name, labels: labels, buckets: buckets, counts: counts, sum: sum.value, into: &out)
     }
 }
 
@@ -381,15 +369,8 @@ final class DurationHistogramSeries: TimerHandler, @unchecked Sendable {
     }
 
     func render(name: String, labels: String, into out: inout String) {
-        let inner = labels.isEmpty ? "" : String(labels.dropFirst().dropLast()) + ","
-        var cumulative: Int64 = 0
-        for index in 0...buckets.count {
-            cumulative += counts[index].load(ordering: .relaxed)
-            let bound = index < buckets.count ? PrometheusRegistry.number(buckets[index]) : "+Inf"
-            out += "\(name)_bucket{\(inner)le=\"\(bound)\"} \(cumulative)\n"
-        }
-        out += "\(name)_sum\(labels) \(PrometheusRegistry.number(Double(sum.load(ordering: .relaxed)) / 1_000_000_000))\n"
-        out += "\(name)_count\(labels) \(cumulative)\n"
+        renderHistogram(name: name, labels: labels, buckets: buckets, counts: counts,
+                        sum: Double(sum.load(ordering: .relaxed)) / 1_000_000_000, into: &out)
     }
 }
 
@@ -414,4 +395,20 @@ public final class FollowedCounter: Sendable {
         }
         if grown > 0 { counter.increment(by: grown) }
     }
+}
+
+/// A histogram's lines: cumulative buckets (from per-bucket `counts`, one
+/// past the last bound for +Inf), the sum and the count.
+private func renderHistogram(
+    name: String, labels: String, buckets: [Double], counts: UnsafeMutablePointer<Atomic<Int64>>, sum: Double, into out: inout String
+) {
+    let inner = labels.isEmpty ? "" : String(labels.dropFirst().dropLast()) + ","
+    var cumulative: Int64 = 0
+    for index in 0...buckets.count {
+        cumulative += counts[index].load(ordering: .relaxed)
+        let bound = index < buckets.count ? PrometheusRegistry.number(buckets[index]) : "+Inf"
+        out += "\(name)_bucket{\(inner)le=\"\(bound)\"} \(cumulative)\n"
+    }
+    out += "\(name)_sum\(labels) \(PrometheusRegistry.number(sum))\n"
+    out += "\(name)_count\(labels) \(cumulative)\n"
 }

@@ -49,13 +49,7 @@ package final class LiveMetrics: Sendable {
         guard seconds > 0 else { return }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        let lag = (Int64(now.tv_sec) - seconds) * 1_000_000_000 + (Int64(now.tv_nsec) - Int64(nanos))
-        lag.recordIfPositive(into: self.lag)
-    }
-}
-
-extension Int64 {
-    fileprivate func recordIfPositive(into timer: CoreMetrics.Timer) {
-        timer.recordNanoseconds(Swift.max(0, self))
+        let nanoseconds = (Int64(now.tv_sec) - seconds) * 1_000_000_000 + (Int64(now.tv_nsec) - Int64(nanos))
+        lag.recordNanoseconds(max(0, nanoseconds))
     }
 }
