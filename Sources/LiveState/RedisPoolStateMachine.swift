@@ -160,7 +160,10 @@ struct RedisPoolStateMachine {
             return Actions(failures: [Failure(call: id, error: Self.shutDownError)])
         }
         guard deadline > now else {
-            return Actions(failures: [Failure(call: id, error: deadlineError())])
+            // Spent before the call got here: neither the pool's load nor
+            // Redis's health is the reason.
+            return Actions(failures: [Failure(call: id, error: LiveStateError(
+                code: .timedOut, message: "the deadline had passed before the call reached the Redis pool"))])
         }
         waiters.append(Waiter(id: id, deadline: deadline))
         var actions = dispatch(now: now)

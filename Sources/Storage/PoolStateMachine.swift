@@ -172,8 +172,11 @@ struct PoolStateMachine {
             return Actions(failures: [Failure(waiter: id, error: Self.shutDownError)])
         }
         guard deadline > now else {
+            // Spent before the call got here: neither the pool's load nor
+            // the database's health is the reason.
             refused += 1
-            return Actions(failures: [Failure(waiter: id, error: deadlineError())])
+            return Actions(failures: [Failure(waiter: id, error: StorageError(
+                code: .timedOut, message: "the deadline had passed before the call reached the database pool"))])
         }
         waited += 1
         waiters.append(Waiter(id: id, deadline: deadline))

@@ -48,6 +48,18 @@ struct RedisPoolStateMachineTests {
         #expect(second.grants == [.init(call: 3, slot: 0)])
     }
 
+    @Test func aCallArrivingAfterItsDeadlineIsTimedOutAndStartsNothing() {
+        // Without a connection, and Redis or the database never tried: the
+        // caller spent its time elsewhere, which is not unavailability.
+        var machine = Machine(connections: 1, backoff: backoff)
+        let late = machine.enqueue(1, deadline: at(5), now: at(6))
+        #expect(late.failures.map(\.call) == [1])
+        #expect(late.failures.first?.error.code == .timedOut)
+        #expect(late.failures.first?.error.message == "the deadline had passed before the call reached the Redis pool")
+        #expect(late.connect.isEmpty && late.wakeUp == nil)
+        #expect(machine.statistics.waiting == 0)
+    }
+
     @Test func deadlineOfABusyPoolIsTimedOut() {
         var machine = Machine(connections: 1, backoff: backoff)
         _ = machine.enqueue(1, deadline: at(1000), now: at(0))
