@@ -49,15 +49,12 @@ services-down:
 redis-cluster-up: bootstrap
 	@scripts/redis-cluster up > /dev/null
 
-# The codec's property suites (random encodings of every message, random
-# garbage) keep both CPUs busy for half a minute; beside them, tests that wait
-# on servers or deadlines waited seconds for a thread. They run on their own.
+# Every suite runs twice in parts (scripts/test-parts says why): under the
+# sanitizer, then as built; then the PostgreSQL suites on partitioned tables.
 test: build services-up redis-cluster-up venv certs
 	@eval "$$(scripts/services env)" && eval "$$(scripts/redis-cluster env)" && scripts/leak-check
-	@eval "$$(scripts/services env)" && eval "$$(scripts/redis-cluster env)" && swift test --skip-build $(SWIFT_BUILD_FLAGS) --skip '^CodecTests\.'
-	@swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter '^CodecTests\.'
+	@eval "$$(scripts/services env)" && eval "$$(scripts/redis-cluster env)" && scripts/test-parts $(SWIFT_BUILD_FLAGS)
 	@eval "$$(scripts/services env)" && TIMERD_TEST_DATABASE_PARTITIONS=8 swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter '^(StorageTests|RPCServerTests)\.'
-	@TIMERD_BLOCKING_SOCKET_TESTS=1 swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter 'HTTP2Tests.MetricsHTTPServerTests'
 	@TIMERD_FAULTS=1 swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter 'TimerdTests.FaultTests'
 	@TIMERD_CLUSTER=1 swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter 'TimerdTests.ClusterTests'
 	@TIMERD_BINARY="$$(swift build --show-bin-path $(SWIFT_BUILD_FLAGS))/timerd" scripts/examples-test
