@@ -152,6 +152,46 @@ struct ConnectionMetricsTests {
         await server.shutdown(grace: .seconds(1))
     }
 
+    @Test("streams past the limit, again and again, count as too_many_violations; a run of CONTINUATIONs as frame_flood")
+    func abuseGoAways() async throws {
+        let (server, registry) = try startServer { $0.maxConcurrentStreams = 1 }
+
+        // One stream open (never ended), then 101 more at once: each is
+        // refused, and the 101st refusal is one past the 100 violations a
+        // connection may make.
+        let streams = try RawHTTP2Client(port: server.port)
+        streams.handshake()
+        var burst: [UInt8] = []
+        for index in 0..<102 {
+            burst += rawFrame(type: 1, flags: 0x4, stream: UInt32(1 + 2 * index), payload: RawHTTP2Client.request(path: "/test.Echo/Collect"))
+        }
+        streams.send(burst)
+        let frames = streams.readUntilClosed()
+        let calm = try #require(frames.first { $0.type == 7 }, "no GOAWAY in \(frames.map(\.type))")
+        #expect(RawHTTP2Client.goAwayCode(calm.payload) == 11)
+        #expect(frames.filter { $0.type == 3 }.count >= 100, "refused streams are reset")
+
+        // A header block split over more CONTINUATIONs than the 8 allowed.
+        let continuations = try RawHTTP2Client(port: server.port)
+        continuations.handshake()
+        var block = RawHTTP2Client.request(path: "/test.Echo/Collect")
+        var split = rawFrame(type: 1, flags: 0, stream: 1, payload: Array(block.prefix(2)))
+        block.removeFirst(2)
+        for _ in 0..<12 {
+            split += rawFrame(type: 9, flags: 0, stream: 1, payload: Array(block.prefix(1)))
+            block.removeFirst(min(1, block.count))
+        }
+        continuations.send(split)
+        let flood = try #require(continuations.readUntilClosed().first { $0.type == 7 })
+        #expect(RawHTTP2Client.goAwayCode(flood.payload) == 11)
+
+        #expect(await reaches(registry, "grpc_server_connections", "0"))
+        #expect(value(registry, "grpc_server_goaways_sent_total{reason=\"too_many_violations\"}") == "1")
+        #expect(value(registry, "grpc_server_goaways_sent_total{reason=\"frame_flood\"}") == "1")
+        #expect(value(registry, "grpc_server_goaways_sent_total{reason=\"protocol_error\"}") == "0")
+        await server.shutdown(grace: .seconds(1))
+    }
+
     @Test("a peer that never completes the handshake counts as a handshake_timeout connection error")
     func handshakeTimeout() async throws {
         let (server, registry) = try startServer { $0.handshakeTimeout = .milliseconds(100) }
