@@ -192,6 +192,23 @@ struct ConnectionMetricsTests {
         await server.shutdown(grace: .seconds(1))
     }
 
+    @Test("a client that speaks plain text to the TLS port counts as a tls_handshake connection error")
+    func tlsHandshakeFailure() async throws {
+        let paths = try await InteropEnvironment.prepare()
+        let (server, registry) = try startServer {
+            $0.tls = (certificateChain: paths.certificate("server.pem"), privateKey: paths.certificate("server.key"))
+        }
+        let client = try RawHTTP2Client(port: server.port)
+        client.handshake()  // The HTTP/2 preface where a TLS ClientHello belongs.
+        _ = client.readUntilClosed()
+        #expect(await reaches(registry, "grpc_server_connection_errors_total{reason=\"tls_handshake\"}", "1"))
+        #expect(await reaches(registry, "grpc_server_connections", "0"))
+        for reason in HTTP2GoAwayReason.allCases {
+            #expect(value(registry, "grpc_server_goaways_sent_total{reason=\"\(reason.rawValue)\"}") == "0", "no GOAWAY before TLS")
+        }
+        await server.shutdown(grace: .seconds(1))
+    }
+
     @Test("a peer that never completes the handshake counts as a handshake_timeout connection error")
     func handshakeTimeout() async throws {
         let (server, registry) = try startServer { $0.handshakeTimeout = .milliseconds(100) }
