@@ -20,7 +20,7 @@ extension PostgresConnection {
     ///   statement was already prepared under the same name, or when the name
     ///   or SQL contains a NUL byte.
     package func execute(_ statement: PreparedStatement, _ params: [String?] = []) throws(StorageError) -> QueryResult {
-        guard !statement.sql.utf8.contains(0), !statement.name.utf8.contains(0), !statement.name.isEmpty else {
+        guard statement.isWellFormed else {
             throw StorageError(
                 code: .invalidArgument,
                 message: "prepared statement \"\(statement.name)\" has an empty name or a NUL byte"

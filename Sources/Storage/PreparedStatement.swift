@@ -28,5 +28,12 @@ package struct PreparedStatement: Sendable, Hashable {
     package init(name: String, sql: String) {
         self.name = name
         self.sql = sql
+        self.isWellFormed = !name.isEmpty && !name.utf8.contains(0) && !sql.utf8.contains(0)
     }
+
+    /// Whether the name is not empty and neither it nor the SQL has a NUL
+    /// byte (which C strings cannot carry). Found once here: statements are
+    /// declared once and run on every call, and scanning the SQL each time
+    /// was the costliest of timerd's own functions on the timer calls.
+    let isWellFormed: Bool
 }

@@ -300,6 +300,21 @@ struct PostgresPoolTests {
                 try await pool.withConnection { _ = try await $0.execute(clash) }
             }
             #expect(error?.code == .invalidArgument)
+
+            // What a C string cannot carry is refused before anything is sent.
+            for malformed in [PreparedStatement(name: "", sql: "SELECT 1"),
+                              PreparedStatement(name: "pool_test_nul\u{0}", sql: "SELECT 1"),
+                              PreparedStatement(name: "pool_test_nul_sql", sql: "SELECT 1\u{0}; DROP TABLE timers")] {
+                let refused = await #expect(throws: StorageError.self) {
+                    try await pool.withConnection { _ = try await $0.execute(malformed) }
+                }
+                #expect(refused?.code == .invalidArgument)
+                #expect(refused?.message.contains("an empty name or a NUL byte") == true)
+            }
+            let prepared = try await pool.withConnection { connection in
+                try await connection.query("SELECT name FROM pg_prepared_statements ORDER BY name").rows
+            }
+            #expect(prepared == [[name]])
         }
     }
 
