@@ -137,12 +137,14 @@ extension MetricsHTTPServer {
                 }
                 if count < 0 && errno == EINTR { continue }
                 if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                    if watching != EPOLLOUT.rawValue {
-                        listener.shared.count { $0.responsesWaitedForSocket += 1 }
+                    let startsWaiting = watching != EPOLLOUT.rawValue
+                    // One update: whoever sees the wait counted sees the
+                    // bytes it left behind.
+                    reportBuffered(countingAWait: startsWaiting)
+                    if startsWaiting {
                         watch(EPOLLOUT.rawValue)
                         armWriteTimeout()
                     }
-                    reportBuffered()
                     return
                 }
                 close()
@@ -171,12 +173,15 @@ extension MetricsHTTPServer {
             }
         }
 
-        private func reportBuffered() {
+        private func reportBuffered(countingAWait wait: Bool = false) {
             let buffered = output.count - written
             let change = buffered - reportedBuffered
-            guard change != 0 else { return }
+            guard change != 0 || wait else { return }
             reportedBuffered = buffered
-            listener.shared.count { $0.bufferedBytes += change }
+            listener.shared.count { statistics in
+                statistics.bufferedBytes += change
+                if wait { statistics.responsesWaitedForSocket += 1 }
+            }
         }
 
         // MARK: Closing
