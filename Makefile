@@ -3,8 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 SWIFT_BUILD_FLAGS ?=
 # Swift Testing captures a backtrace at every Swift error thrown in the test
-# process, caught or not: in the codec's malformed-input and round-trip
-# suites alone that doubled the CPU time. On two CPUs those seconds are taken
+# process, caught or not: the codec's suites took 1.7 times the CPU time with
+# it (45.5 s against 26.7 s). On two CPUs those seconds are taken
 # from the same cooperative threads that resume every other test's calls.
 export SWT_SWIFT_ERROR_BACKTRACING_ENABLED = 0
 
