@@ -298,6 +298,21 @@ final class GaugeSeries: MeterHandler, RecorderHandler, Sendable {
     func record(_ value: Double) { current.store(value) }
 }
 
+/// `count` zeroed atomic counts in memory that never moves: a histogram's
+/// buckets. Release them with `releaseBucketCounts`.
+private func allocateBucketCounts(_ count: Int) -> UnsafeMutablePointer<Atomic<Int64>> {
+    let counts = UnsafeMutablePointer<Atomic<Int64>>.allocate(capacity: count)
+    for index in 0..<count {
+        (counts + index).initialize(to: Atomic(0))
+    }
+    return counts
+}
+
+private func releaseBucketCounts(_ counts: UnsafeMutablePointer<Atomic<Int64>>, _ count: Int) {
+    counts.deinitialize(count: count)
+    counts.deallocate()
+}
+
 /// A histogram: counts per bucket (not cumulative; summed when rendered),
 /// their total and the sum of the values. The counts are atomics in memory
 /// the series owns and never moves, updated only through their atomic
@@ -310,15 +325,11 @@ final class HistogramSeries: RecorderHandler, @unchecked Sendable {
 
     init(buckets: [Double]) {
         self.buckets = buckets
-        counts = .allocate(capacity: buckets.count + 1)
-        for index in 0...buckets.count {
-            (counts + index).initialize(to: Atomic(0))
-        }
+        counts = allocateBucketCounts(buckets.count + 1)
     }
 
     deinit {
-        counts.deinitialize(count: buckets.count + 1)
-        counts.deallocate()
+        releaseBucketCounts(counts, buckets.count + 1)
     }
 
     func record(_ value: Int64) { record(Double(value)) }
@@ -349,15 +360,11 @@ final class DurationHistogramSeries: TimerHandler, @unchecked Sendable {
     init(buckets: [Double]) {
         self.buckets = buckets
         bounds = buckets.map { Int64(($0 * 1_000_000_000).rounded()) }
-        counts = .allocate(capacity: buckets.count + 1)
-        for index in 0...buckets.count {
-            (counts + index).initialize(to: Atomic(0))
-        }
+        counts = allocateBucketCounts(buckets.count + 1)
     }
 
     deinit {
-        counts.deinitialize(count: buckets.count + 1)
-        counts.deallocate()
+        releaseBucketCounts(counts, buckets.count + 1)
     }
 
     func recordNanoseconds(_ duration: Int64) {

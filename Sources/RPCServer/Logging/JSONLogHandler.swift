@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import TimerDomain
 
 #if canImport(Glibc)
 import Glibc
@@ -184,22 +185,13 @@ package struct JSONLogHandler: LogHandler {
     package static func timestamp(seconds: Int64, milliseconds: Int) -> String {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = Int(seconds - days * 86_400)
-        // Civil date from days since 1970-01-01 (proleptic Gregorian).
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = Int(dayOfYear - (153 * monthIndex + 2) / 5 + 1)
-        let month = Int(monthIndex < 10 ? monthIndex + 3 : monthIndex - 9)
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day) = Instant.civilDate(daysSinceEpoch: days)
 
         func digits(_ value: Int, _ count: Int) -> String {
             let text = String(value)
             return text.count >= count ? text : String(repeating: "0", count: count - text.count) + text
         }
-        return digits(Int(year), 4) + "-" + digits(month, 2) + "-" + digits(day, 2)
+        return digits(Int(year), 4) + "-" + digits(Int(month), 2) + "-" + digits(Int(day), 2)
             + "T" + digits(secondOfDay / 3_600, 2) + ":" + digits(secondOfDay / 60 % 60, 2) + ":" + digits(secondOfDay % 60, 2)
             + "." + digits(min(max(milliseconds, 0), 999), 3) + "Z"
     }
