@@ -183,17 +183,9 @@ package struct JSONLogHandler: LogHandler {
     /// `seconds` since 1970 (UTC) and `milliseconds` as RFC 3339 in UTC:
     /// `2026-11-29T16:14:49.123Z`.
     package static func timestamp(seconds: Int64, milliseconds: Int) -> String {
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = Int(seconds - days * 86_400)
-        let (year, month, day) = Instant.civilDate(daysSinceEpoch: days)
-
-        func digits(_ value: Int, _ count: Int) -> String {
-            let text = String(value)
-            return text.count >= count ? text : String(repeating: "0", count: count - text.count) + text
-        }
-        return digits(Int(year), 4) + "-" + digits(Int(month), 2) + "-" + digits(Int(day), 2)
-            + "T" + digits(secondOfDay / 3_600, 2) + ":" + digits(secondOfDay / 60 % 60, 2) + ":" + digits(secondOfDay % 60, 2)
-            + "." + digits(min(max(milliseconds, 0), 999), 3) + "Z"
+        // Instant writes microseconds (`.123456Z`); a log line keeps three digits.
+        let instant = Instant(seconds: seconds, nanos: Int32(min(max(milliseconds, 0), 999) * 1_000_000))
+        return String(instant.description.dropLast(4)) + "Z"
     }
 }
 
